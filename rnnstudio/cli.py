@@ -1,0 +1,228 @@
+"""Command line: launch the app, list presets, or train headless (no Qt on the headless paths)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import NoReturn
+
+from . import __version__
+from .core.config import CELLS, DEVICES, ENCODINGS, HEADS, NONLINEARITIES, OPTIMIZERS, REDUCTIONS
+from .core.problems import ValidationError
+from .core.project_io import Project, ProjectError
+
+COMMANDS = ("train", "presets")
+_KEEP = object()  # --hidden not given (None means "auto")
+
+
+class UsageError(Exception):
+    """Bad arguments or data: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _hidden(value: str) -> int | None:
+    if value.lower() == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {value!r}: give a whole number or 'auto'") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for ``rnnstudio`` and ``python main.py``."""
+    parser = _Parser(
+        prog="rnnstudio",
+        description="RNN Studio: build, train and watch small recurrent networks on character sequences. "
+        "With no command (or a project FILE) it opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"RNN Studio {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("presets", help="list the bundled presets")
+    t = sub.add_parser(
+        "train",
+        help="train headless and print the notebook's lines",
+        description="Train headless. Options given override the preset's or project's values.",
+    )
+    src = t.add_mutually_exclusive_group()
+    src.add_argument("--preset", metavar="ID", help="start from a preset (default: rnn-embedding)")
+    src.add_argument("--project", metavar="FILE", help="start from a saved project")
+    t.add_argument("--input", action="append", metavar="S", help="an input string (repeat for more pairs)")
+    t.add_argument("--target", action="append", metavar="T", help="its target, as long as the input")
+    t.add_argument("--vocab", metavar="CHARS", help="an explicit vocabulary, in index order (default: derived)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--momentum", type=float, help="momentum, for sgd and rmsprop")
+    t.add_argument("--cell", choices=CELLS)
+    t.add_argument("--encoding", choices=ENCODINGS)
+    t.add_argument("--embedding-size", type=int, metavar="N")
+    t.add_argument("--hidden", type=_hidden, default=_KEEP, metavar="N", help="hidden size, or 'auto' (= vocabulary size)")
+    t.add_argument("--layers", type=int, metavar="N")
+    t.add_argument("--nonlinearity", choices=NONLINEARITIES)
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--head", choices=HEADS)
+    t.add_argument("--optimizer", choices=OPTIMIZERS)
+    t.add_argument("--loss", choices=REDUCTIONS, help="loss over time steps: mean, or sum (the RNNCell program)")
+    t.add_argument("--clip", type=float, metavar="X", help="clip the gradient norm to X (0: off)")
+    t.add_argument("--device", choices=DEVICES)
+    t.add_argument("--threads", type=int, metavar="N", help="torch threads (0: auto)")
+    t.add_argument("--save-project", metavar="FILE", help="save the project and its history when done")
+    t.add_argument("--save-weights", metavar="FILE", help="save the trained weights (safetensors)")
+    t.add_argument("--jsonl", action="store_true", help="print one JSON object per epoch, nothing else")
+    return parser
+
+
+def _start_project(args: argparse.Namespace) -> Project:
+    from .core.presets import DEFAULT_PRESET, get_preset
+    from .core.project_io import load_project
+
+    if args.project:
+        return replace(load_project(args.project), history=())
+    return get_preset(args.preset or DEFAULT_PRESET).project
+
+
+_MODEL_ARGS = {
+    "cell": "cell",
+    "encoding": "encoding",
+    "embedding_size": "embedding_size",
+    "layers": "num_layers",
+    "nonlinearity": "nonlinearity",
+    "dropout": "dropout",
+    "head": "head",
+}
+_TRAIN_ARGS = {
+    "seed": "seed",
+    "epochs": "epochs",
+    "lr": "lr",
+    "momentum": "momentum",
+    "optimizer": "optimizer",
+    "loss": "loss_reduction",
+    "clip": "clip_grad_norm",
+    "device": "device",
+    "threads": "threads",
+}
+
+
+def project_from_args(args: argparse.Namespace) -> Project:
+    """The preset or project, with every option given on the command line applied."""
+    from .core.sequences import Task
+
+    project = _start_project(args)
+    inputs, targets = args.input or [], args.target or []
+    if len(inputs) != len(targets):
+        raise UsageError(
+            f"--input given {len(inputs)} time(s) but --target {len(targets)}: give one --target per --input"
+        )
+    task = project.task
+    if inputs:
+        task = Task.of(zip(inputs, targets), task.vocab)
+    if args.vocab is not None:
+        task = Task.of(task.pairs, args.vocab)
+    model_changes = {f: getattr(args, a) for a, f in _MODEL_ARGS.items() if getattr(args, a) is not None}
+    if args.hidden is not _KEEP:
+        model_changes["hidden_size"] = args.hidden
+    train_changes = {f: getattr(args, a) for a, f in _TRAIN_ARGS.items() if getattr(args, a) is not None}
+    return replace(
+        project,
+        task=task,
+        model=replace(project.model, **model_changes),
+        train=replace(project.train, **train_changes),
+    )
+
+
+def _check(project: Project) -> None:
+    problems = project.task.problems()
+    problems += project.model.problems(len(project.task.vocabulary())) + project.train.problems()
+    if problems:
+        raise ValidationError(problems)
+
+
+def cmd_presets() -> int:
+    """Print the presets, one per line with its description."""
+    from .core.presets import DEFAULT_PRESET, presets
+
+    for p in presets():
+        mark = " (default)" if p.id == DEFAULT_PRESET else ""
+        pairs = ", ".join(f"{q.input} -> {q.target}" for q in p.project.task.pairs)
+        print(f"{p.id}{mark}: {p.name} [{pairs}]")
+        print(f"    {p.description}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train headless; print the notebook's lines or JSON lines; save what was asked for."""
+    project = project_from_args(args)
+    _check(project)
+    from .core.trainer import Trainer  # torch loads only now, after the arguments are known good
+
+    trainer = Trainer(project.task, project.model, project.train)
+    total = trainer.epoch + project.train.epochs
+    history = []
+    try:
+        for r in trainer.epochs():
+            history.append(r)
+            if args.jsonl:
+                print(json.dumps(r.to_json()))
+            else:
+                print(f"Predicted: {' | '.join(r.predictions)}, Epoch [{r.epoch}/{total}] loss = {r.loss:.3f}")
+        outcome = trainer.outcome
+    except KeyboardInterrupt:
+        from .core.results import STOPPED, RunOutcome
+
+        outcome = RunOutcome(STOPPED, trainer.epoch, f"stopped after epoch {trainer.epoch}")
+    if args.jsonl:
+        final = {"outcome": outcome.status, "epochs": outcome.epoch, "message": outcome.message}
+        print(json.dumps(final))
+    if outcome.status != "finished":
+        print(f"rnnstudio: {outcome.message}", file=sys.stderr)
+    if args.save_project:
+        from .core.project_io import save_project
+
+        save_project(replace(project, history=tuple(history)), args.save_project)
+    if args.save_weights:
+        from .core.project_io import save_weights
+
+        meta = {
+            "model": json.dumps(project.model.__dict__),
+            "vocab": json.dumps(list(trainer.vocab.chars), ensure_ascii=False),
+            "epoch": str(trainer.epoch),
+        }
+        save_weights(trainer.snapshot().weights, args.save_weights, meta)
+    return {"finished": 0, "stopped": 130}.get(outcome.status, 1)
+
+
+def _launch(argv: Sequence[str]) -> int:
+    if len(argv) > 1:
+        raise UsageError(f"unexpected arguments {' '.join(argv[1:])!r}: give at most one project file to open")
+    from .app import run_app
+
+    return run_app(argv[0] if argv else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``rnnstudio`` and ``python main.py``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") != "utf8":
+        sys.stdout.reconfigure(errors="replace")
+    try:
+        if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+            return _launch(argv)
+        args = build_parser().parse_args(argv)
+        if args.command == "presets":
+            return cmd_presets()
+        if args.command == "train":
+            return cmd_train(args)
+        return _launch([])
+    except (UsageError, ValidationError, ProjectError) as exc:
+        print(f"rnnstudio: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `rnnstudio train | head` closed our stdout: not an error
+        return 0

@@ -1,0 +1,1 @@
+"""Qt-free core of RNN Studio: data, configuration, training and files."""

@@ -1,0 +1,83 @@
+"""RunControl: stop, pause, resume and single steps for a training loop, without Qt."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class RunControl:
+    """Thread-safe flags the training loop checks between epochs.
+
+    The GUI thread calls ``pause``, ``resume``, ``step`` and ``request_stop``;
+    the training thread calls ``checkpoint`` before each epoch. ``on_block``,
+    if set, runs in the training thread each time it is about to wait while
+    paused (the session flushes its pending results there).
+    """
+
+    def __init__(self, paused: bool = False) -> None:
+        self._cond = threading.Condition()
+        self._stop = False
+        self._paused = paused
+        self._steps = 0
+        self.on_block: Callable[[], None] | None = None
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self._stop
+
+    @property
+    def paused(self) -> bool:
+        """Whether the loop waits at its next checkpoint (unless a step is granted)."""
+        return self._paused
+
+    def request_stop(self) -> None:
+        """Stop before the next epoch; wakes a paused loop."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        """Wait before the next epoch until resumed, stepped or stopped."""
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        """Carry on training epoch after epoch."""
+        with self._cond:
+            self._paused = False
+            self._steps = 0
+            self._cond.notify_all()
+
+    def step(self, epochs: int = 1) -> None:
+        """Run exactly ``epochs`` more epochs, then wait paused."""
+        with self._cond:
+            self._paused = True
+            self._steps += epochs
+            self._cond.notify_all()
+
+    def checkpoint(self) -> bool:
+        """Called before each epoch: True to run it, False to stop. Blocks while paused."""
+        if not self._paused and not self._stop:  # the hot path takes no lock
+            return True
+        notified = False
+        with self._cond:
+            while True:
+                if self._stop:
+                    return False
+                if not self._paused:
+                    return True
+                if self._steps > 0:
+                    self._steps -= 1
+                    return True
+                if not notified and self.on_block is not None:
+                    notified = True
+                    callback = self.on_block
+                    self._cond.release()
+                    try:
+                        callback()
+                    finally:
+                        self._cond.acquire()
+                    continue
+                self._cond.wait()

@@ -1,0 +1,38 @@
+"""A problem found by validation, named precisely enough to show it at its field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the user's data or configuration.
+
+    ``field`` names where it is: "input" / "target" (of pair ``pair``), "vocab",
+    "pairs", or a configuration field such as "hidden_size". ``pair`` and
+    ``position`` are 0-based; messages shown to users count from 1.
+    """
+
+    field: str
+    message: str
+    pair: int | None = None
+    position: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.pair is not None:
+            where.append(f"pair {self.pair + 1}")
+        if self.field in ("input", "target") or self.pair is None:
+            where.append(self.field.replace("_", " "))
+        if self.position is not None:
+            where.append(f"position {self.position + 1}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class ValidationError(ValueError):
+    """Raised with every problem at once when data or configuration is invalid."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))

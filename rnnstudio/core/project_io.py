@@ -1,0 +1,229 @@
+"""Project files: one JSON document with schema_version, written atomically; weights via safetensors.
+
+A project holds the pairs, the vocabulary, the model and training
+configuration and, optionally, the run's history. Older files are upgraded
+through ``MIGRATIONS`` in order; newer, corrupt or truncated files are refused
+with a ProjectError that says which and why. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import ModelConfig, TrainConfig, from_dict, to_dict
+from .problems import ValidationError
+from .results import EpochResult
+from .sequences import Pair, Task
+
+SCHEMA_VERSION = 1
+APP_ID = "rnnstudio"
+
+#: MIGRATIONS[n] upgrades a version-n document to version n + 1. Version 1 is the first.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+
+class ProjectError(ValueError):
+    """A project or weights file that cannot be read or written, with the reason."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything a user keeps: task, configuration and, optionally, the run's history."""
+
+    task: Task
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    history: tuple[EpochResult, ...] = ()
+    name: str = ""
+    description: str = ""
+
+
+def project_to_dict(project: Project, include_history: bool = True) -> dict[str, Any]:
+    """The JSON document for ``project``."""
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "app": APP_ID,
+        "name": project.name,
+        "description": project.description,
+        "pairs": [{"input": p.input, "target": p.target} for p in project.task.pairs],
+        "vocab": None if project.task.vocab is None else list(project.task.vocab),
+        "model": to_dict(project.model),
+        "train": to_dict(project.train),
+    }
+    if include_history and project.history:
+        doc["history"] = [dict(r.to_json(), elapsed=r.elapsed) for r in project.history]
+    return doc
+
+
+def project_from_dict(doc: Any, source: str = "the project") -> Project:
+    """Parse and upgrade a document; ProjectError names what is wrong."""
+    if not isinstance(doc, dict):
+        raise ProjectError(f"{source} is not an RNN Studio project (expected a JSON object)")
+    version = doc.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ProjectError(f"{source} has no valid schema_version: it is not an RNN Studio project")
+    if version > SCHEMA_VERSION:
+        raise ProjectError(
+            f"{source} was written by a newer RNN Studio (schema_version {version}); "
+            f"this version reads up to {SCHEMA_VERSION}: please upgrade RNN Studio"
+        )
+    if version < 1:
+        raise ProjectError(f"{source} has an unknown schema_version {version}")
+    while version < SCHEMA_VERSION:
+        doc = MIGRATIONS[version](doc)
+        version += 1
+        doc["schema_version"] = version
+    try:
+        return _parse_v1(doc)
+    except ValidationError as exc:
+        raise ProjectError(f"{source}: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ProjectError(f"{source}: {exc}") from None
+
+
+def _parse_v1(doc: dict) -> Project:
+    pairs_raw = doc.get("pairs")
+    if not isinstance(pairs_raw, list):
+        raise ValueError("'pairs' must be a list of {input, target} objects")
+    pairs = []
+    for i, p in enumerate(pairs_raw):
+        if isinstance(p, dict):
+            inp, tgt = p.get("input"), p.get("target")
+        elif isinstance(p, list) and len(p) == 2:
+            inp, tgt = p
+        else:
+            raise ValueError(f"pair {i + 1} must be an object with 'input' and 'target'")
+        if not isinstance(inp, str) or not isinstance(tgt, str):
+            raise ValueError(f"pair {i + 1}: input and target must be strings")
+        pairs.append(Pair(inp, tgt))
+    vocab = doc.get("vocab")
+    if vocab is not None:
+        if not isinstance(vocab, list) or not all(isinstance(c, str) for c in vocab):
+            raise ValueError("'vocab' must be null (derived) or a list of characters")
+        vocab = tuple(vocab)
+    model = from_dict(ModelConfig, doc.get("model", {}), "model")
+    train = from_dict(TrainConfig, doc.get("train", {}), "train")
+    history = tuple(_parse_epoch(i, r) for i, r in enumerate(doc.get("history") or []))
+    name, description = doc.get("name", ""), doc.get("description", "")
+    if not isinstance(name, str) or not isinstance(description, str):
+        raise ValueError("'name' and 'description' must be strings")
+    return Project(Task(tuple(pairs), vocab), model, train, history, name, description)
+
+
+def _parse_epoch(i: int, r: Any) -> EpochResult:
+    try:
+        loss, acc = float(r["loss"]), float(r["accuracy"])
+        if not (math.isfinite(loss) and math.isfinite(acc)):
+            raise ValueError
+        return EpochResult(
+            epoch=int(r["epoch"]),
+            loss=loss,
+            accuracy=acc,
+            predictions=tuple(str(p) for p in r["predictions"]),
+            elapsed=float(r.get("elapsed", 0.0)),
+            grad_norm=None if r.get("grad_norm") is None else float(r["grad_norm"]),
+            clipped=bool(r.get("clipped", False)),
+        )
+    except (TypeError, ValueError, KeyError):
+        raise ValueError(f"history entry {i + 1} is malformed") from None
+
+
+def loads_project(text: str, source: str = "the project") -> Project:
+    """Parse a project from JSON text."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            raise ProjectError(f"{source} is truncated (it ends in the middle of the document)") from None
+        raise ProjectError(
+            f"{source} is corrupt: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
+        ) from None
+    return project_from_dict(doc, source)
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file; ProjectError for a missing, unreadable, corrupt or newer file."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ProjectError(f"{p} does not exist") from None
+    except IsADirectoryError:
+        raise ProjectError(f"{p} is a folder, not a project file") from None
+    except OSError as exc:
+        raise ProjectError(f"cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProjectError(f"{p} is not a text file: it is not an RNN Studio project") from None
+    return loads_project(text, str(p))
+
+
+def dumps_project(project: Project, include_history: bool = True) -> str:
+    """The project as JSON text (UTF-8, readable, no NaN)."""
+    return json.dumps(project_to_dict(project, include_history), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    A crash or a full disk leaves the old file as it was. OSError carries the reason.
+    """
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save_project(project: Project, path: str | os.PathLike, include_history: bool = True) -> None:
+    """Save atomically; ProjectError says why a save failed (the old file is kept)."""
+    try:
+        atomic_write(path, dumps_project(project, include_history).encode("utf-8"))
+    except OSError as exc:
+        raise ProjectError(f"cannot save {path}: {exc.strerror or exc}") from None
+
+
+def save_weights(weights: Mapping[str, np.ndarray], path: str | os.PathLike, metadata: Mapping[str, str]) -> None:
+    """Save weights as safetensors (plain arrays and string metadata, never pickle)."""
+    from safetensors.numpy import save
+
+    arrays = {k: np.ascontiguousarray(v) for k, v in weights.items()}
+    try:
+        atomic_write(path, save(arrays, metadata={"format": "rnnstudio-weights", **metadata}))
+    except OSError as exc:
+        raise ProjectError(f"cannot save {path}: {exc.strerror or exc}") from None
+
+
+def load_weights_file(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors weights file: (arrays, metadata); ProjectError if it is not one."""
+    from safetensors import safe_open
+
+    p = Path(path)
+    if not p.is_file():
+        raise ProjectError(f"{p} does not exist")
+    try:
+        with safe_open(str(p), framework="numpy") as f:
+            metadata = dict(f.metadata() or {})
+            arrays = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise ProjectError(f"{p} is not a valid weights file ({exc})") from None
+    return arrays, metadata

@@ -1,0 +1,93 @@
+"""Input/target string pairs, the task they make with a vocabulary, and their validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .problems import Problem, ValidationError
+from .vocab import Vocabulary, describe_char
+
+#: The longest input or target string accepted (time steps per sequence).
+MAX_LENGTH = 1000
+#: The most pairs a task may hold (they train together as one batch).
+MAX_PAIRS = 1000
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One training example: the model reads ``input`` and should emit ``target``."""
+
+    input: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """Pairs plus the vocabulary they are written in.
+
+    ``vocab`` is ``None`` when the vocabulary is derived from the strings (the
+    sorted set of their characters), or the user's explicit ordered list.
+    """
+
+    pairs: tuple[Pair, ...]
+    vocab: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str] | Pair], vocab: Iterable[str] | None = None) -> Task:
+        """Build a task from (input, target) tuples or pairs."""
+        ps = tuple(p if isinstance(p, Pair) else Pair(*p) for p in pairs)
+        return cls(ps, None if vocab is None else tuple(vocab))
+
+    def vocabulary(self) -> Vocabulary:
+        """The explicit vocabulary, or the one derived from every input and target."""
+        if self.vocab is None:
+            return Vocabulary.derive(s for p in self.pairs for s in (p.input, p.target))
+        return Vocabulary.explicit(self.vocab)
+
+    def problems(self) -> list[Problem]:
+        """Every problem at once, each naming its pair, field and position."""
+        return validate_pairs(self.pairs, self.vocabulary())
+
+    def validated(self) -> Task:
+        """This task, or ValidationError listing all its problems."""
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
+        return self
+
+
+def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
+    """Problems of ``pairs`` written in ``vocab`` and of the vocabulary itself."""
+    found: list[Problem] = list(vocab.problems())
+    if not pairs:
+        found.append(Problem("pairs", "there are no pairs: add an input and its target"))
+    elif len(pairs) > MAX_PAIRS:
+        found.append(Problem("pairs", f"{len(pairs)} pairs is more than the limit of {MAX_PAIRS}"))
+    check_chars = not vocab.derived
+    for i, pair in enumerate(pairs):
+        for name, text in (("input", pair.input), ("target", pair.target)):
+            if not text:
+                found.append(Problem(name, "is empty", pair=i))
+                continue
+            if len(text) > MAX_LENGTH:
+                found.append(
+                    Problem(name, f"is {len(text)} characters, more than the limit of {MAX_LENGTH}", pair=i)
+                )
+            if check_chars:
+                for pos, ch in enumerate(text):
+                    if ch not in vocab:
+                        found.append(
+                            Problem(name, f"{describe_char(ch)} is not in the vocabulary", pair=i, position=pos)
+                        )
+        if pair.input and pair.target and len(pair.input) != len(pair.target):
+            found.append(
+                Problem(
+                    "target",
+                    f"has {len(pair.target)} characters but its input has {len(pair.input)}: "
+                    "the model emits one character per input character",
+                    pair=i,
+                    position=min(len(pair.input), len(pair.target)),
+                )
+            )
+    return found

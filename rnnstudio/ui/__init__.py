@@ -1,0 +1,1 @@
+"""Qt widgets of RNN Studio (PySide6 + pyqtgraph; no torch, no training logic)."""
