@@ -84,15 +84,20 @@ def encode_batch(task: Task, vocab: Vocabulary, model: CharRNN, device: torch.de
 
 
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """The configured optimiser with its learning rate (and momentum where it has one)."""
+    """The configured optimiser with its learning rate (and momentum where it has one).
+
+    ``foreach=True`` gives the same bits as PyTorch's CPU default (the per-tensor
+    loop the notebook gets) with less Python per step; the fused kernels would
+    be faster still but drift from the notebook's numbers after a few steps.
+    """
     params = list(params)
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr)
+        return torch.optim.Adam(params, lr=cfg.lr, foreach=True)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
     if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum)
-    return torch.optim.Adagrad(params, lr=cfg.lr)
+        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, foreach=True)
+    return torch.optim.Adagrad(params, lr=cfg.lr, foreach=True)
 
 
 def batch_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str, batch_size: int) -> torch.Tensor:
@@ -270,7 +275,8 @@ class Trainer:
                 if not go:
                     self.outcome = RunOutcome(STOPPED, self.epoch, f"stopped after epoch {self.epoch}")
                     return
-            opt.zero_grad()
+            for p in params:  # what zero_grad() does, without its per-call bookkeeping
+                p.grad = None
             logits = model(x, state0)
             loss = batch_loss(logits, labels, reduction, bsize)
             loss.backward()
