@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from rnnstudio.core.presets import get_preset  # noqa: E402
-from rnnstudio.core.trainer import Trainer  # noqa: E402
-from tests.notebook_programs import PROGRAMS  # noqa: E402
+from rnnstudio.core.presets import get_preset
+from rnnstudio.core.trainer import Trainer
+from tests.notebook_programs import PROGRAMS
 
 
 def time_trainer(preset_id: str, epochs: int) -> float:

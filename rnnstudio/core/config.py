@@ -65,9 +65,7 @@ class ModelConfig:
         found = _choice_problems(self)
         if not _is_int(self.embedding_size) or not 1 <= self.embedding_size <= MAX_EMBEDDING:
             found.append(Problem("embedding_size", f"must be a whole number from 1 to {MAX_EMBEDDING}"))
-        if self.hidden_size is not None and (
-            not _is_int(self.hidden_size) or not 1 <= self.hidden_size <= MAX_HIDDEN
-        ):
+        if self.hidden_size is not None and (not _is_int(self.hidden_size) or not 1 <= self.hidden_size <= MAX_HIDDEN):
             found.append(Problem("hidden_size", f"must be a whole number from 1 to {MAX_HIDDEN}, or auto"))
         if not _is_int(self.num_layers) or not 1 <= self.num_layers <= MAX_LAYERS:
             found.append(Problem("num_layers", f"must be a whole number from 1 to {MAX_LAYERS}"))

@@ -97,7 +97,9 @@ def tensor_path(cfg: ModelConfig, vocab_size: int, batch_size: int, seq_len: int
     if cfg.head == "linear":
         path.append(TensorShape("linear output", (*out_dims, ("numClass", V)), f"Linear({H}, {V})"))
     else:
-        path.append(TensorShape("logits = hidden state", (*out_dims, ("numClass", V)), "head none: hiddenSize = numClass"))
+        path.append(
+            TensorShape("logits = hidden state", (*out_dims, ("numClass", V)), "head none: hiddenSize = numClass")
+        )
     flat = "seqLen·batchSize" if cfg.cell == "rnncell" or onehot else "batchSize·seqLen"
     path.append(TensorShape("logits (flattened)", ((flat, T * B), ("numClass", V)), "view(-1, numClass)"))
     path.append(TensorShape("labels", ((flat, T * B),), "LongTensor"))

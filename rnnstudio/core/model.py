@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call
@@ -157,3 +160,108 @@ def empty_model(cfg: ModelConfig, vocab_size: int, device: torch.device | str = 
     with torch.device("meta"):
         model = CharRNN(cfg, vocab_size)
     return model.to_empty(device=device)
+
+
+@dataclass(frozen=True)
+class WalkthroughStep:
+    """One step of the notebook's RNNCell walkthrough: the shapes it printed and the hidden values."""
+
+    index: int
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    hidden: np.ndarray  # batchSize x hiddenSize
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """The notebook's two shape walkthroughs run on random input: an RNNCell loop and one nn.RNN call."""
+
+    batch_size: int
+    seq_len: int
+    input_size: int
+    hidden_size: int
+    num_layers: int
+    seed: int
+    cell_steps: tuple[WalkthroughStep, ...]
+    rnn_input_shape: tuple[int, ...]
+    rnn_output_shape: tuple[int, ...]
+    rnn_hidden_shape: tuple[int, ...]
+    rnn_output: np.ndarray  # seqLen x batchSize x hiddenSize
+    rnn_hidden: np.ndarray  # numLayers x batchSize x hiddenSize
+
+    def transcript(self) -> str:
+        """What the notebook's two cells print for these sizes."""
+        lines = ["## Use RNNCell"]
+        for step in self.cell_steps:
+            lines.append(f"{'=' * 20} {step.index} {'=' * 20}")
+            lines.append(f"Input size:  torch.Size({list(step.input_shape)})")
+            lines.append(f"Output size:  torch.Size({list(step.output_shape)})")
+            lines.append(np.array2string(step.hidden, precision=4, separator=", "))
+        lines.append("")
+        lines.append("## Use RNN")
+        lines.append(f"Output size: torch.Size({list(self.rnn_output_shape)})  # seqLen, batchSize, hiddenSize")
+        lines.append(f"Output: {np.array2string(self.rnn_output, precision=4, separator=', ')}")
+        lines.append(f"Hidden size:  torch.Size({list(self.rnn_hidden_shape)})  # numLayers, batchSize, hiddenSize")
+        lines.append(f"Hidden:  {np.array2string(self.rnn_hidden, precision=4, separator=', ')}")
+        return "\n".join(lines)
+
+
+def _private_init(module: nn.Module, hidden_size: int, generator: torch.Generator) -> nn.Module:
+    """PyTorch's default RNN init, U(-1/sqrt(hidden), 1/sqrt(hidden)), drawn from a private generator."""
+    module = module.to_empty(device="cpu")
+    bound = 1.0 / math.sqrt(hidden_size)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(-bound, bound, generator=generator)
+    return module
+
+
+@torch.no_grad()
+def walkthrough(
+    batch_size: int = 1, seq_len: int = 3, input_size: int = 4, hidden_size: int = 2, num_layers: int = 1, seed: int = 0
+) -> Walkthrough:
+    """Run the notebook's 'Use RNNCell' and 'Use RNN' cells for these sizes.
+
+    Weights and inputs come from a private generator seeded with ``seed``, so a
+    lesson run never disturbs the global generator a training run was seeded with.
+    """
+    for name, value in (
+        ("batch_size", batch_size),
+        ("seq_len", seq_len),
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+        ("num_layers", num_layers),
+    ):
+        if not 1 <= value <= 64:
+            raise ValueError(f"{name} must be from 1 to 64, not {value}")
+    g = torch.Generator().manual_seed(seed)
+    with torch.device("meta"):
+        cell = nn.RNNCell(input_size=input_size, hidden_size=hidden_size)
+        rnn = nn.RNN(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+    cell = _private_init(cell, hidden_size, g)
+    rnn = _private_init(rnn, hidden_size, g)
+
+    dataset = torch.randn(seq_len, batch_size, input_size, generator=g)
+    hidden = torch.zeros(batch_size, hidden_size)
+    steps = []
+    for idx, inp in enumerate(dataset):
+        hidden = cell(inp, hidden)
+        steps.append(WalkthroughStep(idx, tuple(inp.shape), tuple(hidden.shape), hidden.numpy().copy()))
+
+    inputs = torch.randn(seq_len, batch_size, input_size, generator=g)
+    h0 = torch.zeros(num_layers, batch_size, hidden_size)
+    out, hn = rnn(inputs, h0)
+    return Walkthrough(
+        batch_size,
+        seq_len,
+        input_size,
+        hidden_size,
+        num_layers,
+        seed,
+        tuple(steps),
+        tuple(inputs.shape),
+        tuple(out.shape),
+        tuple(hn.shape),
+        out.numpy().copy(),
+        hn.numpy().copy(),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -137,12 +138,28 @@ def _parse_epoch(i: int, r: Any) -> EpochResult:
         raise ValueError(f"history entry {i + 1} is malformed") from None
 
 
+#: What a document cut short may leave where parsing fails: nothing, or part of a number or of true/false/null.
+_PARTIAL_TOKEN = re.compile(r"\s*(?:-?[0-9.eE+-]*|t(?:r(?:ue?)?)?|f(?:a(?:l(?:se?)?)?)?|n(?:u(?:ll?)?)?)\s*")
+
+#: The end of a string cut inside a \uXXXX escape (or a surrogate pair), from the 'u' the decoder points at.
+_PARTIAL_ESCAPE = re.compile(r"u[0-9a-fA-F]{0,4}(?:\\u[0-9a-fA-F]{0,4})?")
+
+
+def _ends_early(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether the JSON fails only because the text stops, e.g. inside a string or a number."""
+    if exc.msg.startswith("Unterminated string"):  # the decoder reports this only at the end of the text
+        return True
+    if exc.msg.startswith("Invalid \\uXXXX escape"):
+        return _PARTIAL_ESCAPE.fullmatch(text, exc.pos) is not None
+    return exc.msg != "Extra data" and _PARTIAL_TOKEN.fullmatch(text, exc.pos) is not None
+
+
 def loads_project(text: str, source: str = "the project") -> Project:
     """Parse a project from JSON text."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        if _ends_early(text, exc):
             raise ProjectError(f"{source} is truncated (it ends in the middle of the document)") from None
         raise ProjectError(
             f"{source} is corrupt: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
@@ -162,7 +179,7 @@ def load_project(path: str | os.PathLike) -> Project:
     except OSError as exc:
         raise ProjectError(f"cannot read {p}: {exc.strerror or exc}") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a BOM some editors add is not part of the document
     except UnicodeDecodeError:
         raise ProjectError(f"{p} is not a text file: it is not an RNN Studio project") from None
     return loads_project(text, str(p))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -58,14 +58,20 @@ class RunOutcome:
 
 @dataclass(frozen=True)
 class WeightSnapshot:
-    """The model's weights after ``epoch`` optimiser steps (epoch 0: as initialised)."""
+    """The model's weights after ``epoch`` optimiser steps (epoch 0: as initialised).
+
+    ``grad_norms``, when present, is the norm of d(loss)/d(hidden state) for the
+    whole batch at these weights: numLayers x seqLen (see trainer.gradient_flow).
+    """
 
     epoch: int
     weights: Mapping[str, np.ndarray] = field(repr=False)
+    grad_norms: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
 
     def nbytes(self) -> int:
-        """Memory held by the weight arrays."""
-        return sum(a.nbytes for a in self.weights.values())
+        """Memory held by the weight and gradient arrays."""
+        extra = 0 if self.grad_norms is None else self.grad_norms.nbytes
+        return sum(a.nbytes for a in self.weights.values()) + extra

@@ -71,9 +71,7 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
                 found.append(Problem(name, "is empty", pair=i))
                 continue
             if len(text) > MAX_LENGTH:
-                found.append(
-                    Problem(name, f"is {len(text)} characters, more than the limit of {MAX_LENGTH}", pair=i)
-                )
+                found.append(Problem(name, f"is {len(text)} characters, more than the limit of {MAX_LENGTH}", pair=i))
             if check_chars:
                 for pos, ch in enumerate(text):
                     if ch not in vocab:

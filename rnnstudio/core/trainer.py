@@ -314,6 +314,11 @@ class Trainer:
             self.epoch, {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
         )
 
+    def probe(self) -> WeightSnapshot:
+        """The current weights with the batch's hidden-state gradient norms at them."""
+        snap = self.snapshot()
+        return WeightSnapshot(snap.epoch, snap.weights, self.gradient_flow())
+
     def infer(self, text: str, target: str | None = None) -> Inference:
         """The current model on one string: prediction, probabilities and hidden states."""
         return infer(self.model, self.vocab, text, target)
@@ -356,8 +361,20 @@ def model_from_snapshot(model_cfg: ModelConfig, vocab: Vocabulary, snapshot: Wei
     return model
 
 
+def infer_snapshot(
+    model_cfg: ModelConfig, vocab: Vocabulary, snapshot: WeightSnapshot, text: str, target: str | None = None
+) -> Inference:
+    """Inference with a snapshot's weights (for the inspector thread; leaves the global generator alone)."""
+    return infer(model_from_snapshot(model_cfg, vocab, snapshot), vocab, text, target)
+
+
 def parameter_count(model_cfg: ModelConfig, vocab_size: int) -> int:
     """Trainable parameters of the configured model for a vocabulary of this size."""
     with torch.device("meta"):
         model = CharRNN(model_cfg, vocab_size)
     return sum(p.numel() for p in model.parameters())
+
+
+def use_threads(n: int) -> None:
+    """Set torch's thread count for the calling thread (the setting is per thread)."""
+    torch.set_num_threads(n)

@@ -90,9 +90,7 @@ class Vocabulary:
         seen: dict[str, int] = {}
         for i, c in enumerate(self.chars):
             if len(c) != 1:
-                found.append(
-                    Problem("vocab", f"entry {i + 1} is {c!r}: each entry must be one character", position=i)
-                )
+                found.append(Problem("vocab", f"entry {i + 1} is {c!r}: each entry must be one character", position=i))
             elif c in seen:
                 found.append(
                     Problem(
@@ -104,7 +102,5 @@ class Vocabulary:
             else:
                 seen[c] = i
         if len(self.chars) > MAX_VOCAB:
-            found.append(
-                Problem("vocab", f"{len(self.chars)} characters is more than the limit of {MAX_VOCAB}")
-            )
+            found.append(Problem("vocab", f"{len(self.chars)} characters is more than the limit of {MAX_VOCAB}"))
         return found

@@ -39,7 +39,7 @@ def test_trainer_equals_notebook_program(preset_id: str, seed: int, text: str, t
     expected = PROGRAMS[preset_id](text, target, seed, epochs=epochs, lr=lr)
     got = run_trainer(preset_id, text, target, seed)
     assert len(got) == len(expected) == epochs
-    for epoch, ((loss, pred), (ref_loss, ref_pred)) in enumerate(zip(got, expected), start=1):
+    for epoch, ((loss, pred), (ref_loss, ref_pred)) in enumerate(zip(got, expected, strict=True), start=1):
         assert pred == ref_pred, f"epoch {epoch}: predicted {pred!r}, notebook {ref_pred!r}"
         assert loss == pytest.approx(ref_loss, rel=1e-6), f"epoch {epoch}"
 
@@ -58,7 +58,12 @@ def test_presets_are_the_notebook_programs_on_hello(preset_id: str) -> None:
 def test_preset_configurations_match_the_notebook() -> None:
     cell = get_preset("rnncell-onehot").project
     assert (cell.model.cell, cell.model.encoding, cell.model.head) == ("rnncell", "onehot", "none")
-    assert (cell.train.optimizer, cell.train.lr, cell.train.epochs, cell.train.loss_reduction) == ("adam", 0.1, 15, "sum")
+    assert (cell.train.optimizer, cell.train.lr, cell.train.epochs, cell.train.loss_reduction) == (
+        "adam",
+        0.1,
+        15,
+        "sum",
+    )
     rnn = get_preset("rnn-onehot").project
     assert (rnn.model.cell, rnn.model.encoding, rnn.model.head, rnn.model.num_layers) == ("rnn", "onehot", "none", 1)
     assert (rnn.train.lr, rnn.train.epochs, rnn.train.loss_reduction) == (0.05, 25, "mean")

@@ -1,0 +1,58 @@
+"""Composition root: the QApplication, pyqtgraph's global options, the main window and its trainer factory."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+APP_NAME = "RNN Studio"
+ORG_NAME = "RNN Studio"
+
+
+def _display_problem() -> str | None:
+    """Why a window cannot open here, or None: Qt would otherwise abort the process."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return (
+            "no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+            "run it on a desktop, or use 'rnnstudio train' to train headless"
+        )
+    return None
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options, set once: light theme, antialiasing off (width-1 pens stay fast)."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(background="w", foreground="k", antialias=False, useOpenGL=False)
+
+
+def create_application(argv: list[str] | None = None):
+    """The QApplication with RNN Studio's names set (QSettings needs them before first use)."""
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    configure_pyqtgraph()
+    return app
+
+
+def run_app(project_path: str | None = None) -> int:
+    """Open the window (with a project if given) and run until it closes; returns the exit status."""
+    problem = _display_problem()
+    if problem:
+        print(f"rnnstudio: error: {problem}", file=sys.stderr)
+        return 2
+    app = create_application()
+    from .session.training import default_trainer_factory
+    from .ui.main_window import MainWindow
+
+    window = MainWindow(trainer_factory=default_trainer_factory)
+    window.show()
+    if project_path:
+        window.open_project(project_path)  # a bad file is reported in the window; the default preset stays
+    return app.exec()

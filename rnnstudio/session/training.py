@@ -1,0 +1,326 @@
+"""The training session: one long-lived worker thread that owns the trainer, and the run state machine.
+
+Control goes GUI -> worker through RunControl's thread-safe flags; results come
+back as coalesced ResultBatch signals. Every worker signal is connected to a
+@Slot of TrainingSession, which lives in the GUI thread and re-emits GUI-thread
+signals for the views (and for tests to wait on).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..core.coalesce import DEFAULT_INTERVAL, Coalescer
+from ..core.config import ModelConfig, TrainConfig
+from ..core.control import RunControl
+from ..core.problems import ValidationError
+from ..core.results import FAILED, EpochResult, RunOutcome, WeightSnapshot
+from ..core.sequences import Task
+
+log = logging.getLogger(__name__)
+
+#: Builds a trainer for (task, model config, train config); called in the worker thread.
+TrainerFactory = Callable[[Task, ModelConfig, TrainConfig], Any]
+
+
+def default_trainer_factory(task: Task, model: ModelConfig, train: TrainConfig) -> Any:
+    """The core's Trainer; torch is imported here, in the worker thread, on first use."""
+    from ..core.trainer import Trainer
+
+    return Trainer(task, model, train)
+
+
+#: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
+PROBE_BUDGET = 0.05
+
+IDLE = "idle"
+RUNNING = "running"
+PAUSED = "paused"
+STOPPING = "stopping"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the GUI asks the worker to run."""
+
+    task: Task
+    model: ModelConfig
+    train: TrainConfig
+    epochs: int
+    fresh: bool
+    control: RunControl
+
+
+@dataclass(frozen=True)
+class TrainerInfo:
+    """Facts about a freshly built trainer, for the status bar."""
+
+    device: str
+    threads: int
+
+
+@dataclass(frozen=True)
+class ResultBatch:
+    """Per-epoch results, in order, with nothing dropped; plus a probe of the latest weights when taken.
+
+    ``results`` may be empty for a batch that carries only the initial (epoch 0) probe.
+    """
+
+    results: tuple[EpochResult, ...]
+    snapshot: WeightSnapshot | None = None
+
+
+class TrainingWorker(QObject):
+    """Runs the trainer in its own thread; keeps it between runs so Train can continue."""
+
+    trainer_built = Signal(object)  # TrainerInfo
+    batch_ready = Signal(object)  # ResultBatch
+    paused = Signal(int)  # the epoch it waits after
+    run_ended = Signal(object)  # RunOutcome
+
+    def __init__(self, factory: TrainerFactory, interval: float = DEFAULT_INTERVAL, probes: bool = True) -> None:
+        super().__init__()
+        self._factory = factory
+        self._interval = interval
+        self._probes = probes
+        self._trainer: Any = None
+        self._coalescer: Coalescer[EpochResult] = Coalescer(interval)
+        self._run_start = 0.0
+        self._probe_time = 0.0
+
+    @Slot(object)
+    def run(self, request: RunRequest) -> None:
+        """Train request.epochs epochs; always ends with run_ended, whatever happens."""
+        self._coalescer = Coalescer(self._interval)
+        self._run_start = time.perf_counter()
+        self._probe_time = 0.0
+        control = request.control
+        outcome: RunOutcome | None = None
+        try:
+            if request.fresh or self._trainer is None:
+                self._trainer = None
+                self._trainer = self._factory(request.task, request.model, request.train)
+                self.trainer_built.emit(TrainerInfo(str(self._trainer.device), self._trainer.threads))
+                initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
+                if initial is not None:
+                    self.batch_ready.emit(ResultBatch((), initial))
+            control.on_block = self._on_block
+            for result in self._trainer.epochs(control, request.epochs):
+                batch = self._coalescer.add(result)
+                if batch:
+                    self.batch_ready.emit(ResultBatch(tuple(batch), self._probe()))
+            outcome = self._trainer.outcome
+        except ValidationError as exc:
+            outcome = RunOutcome(FAILED, self._epoch(), f"cannot train: {exc}")
+        except Exception as exc:  # the run ends and says why; the app stays usable
+            log.exception("training failed")
+            outcome = RunOutcome(FAILED, self._epoch(), f"training failed: {type(exc).__name__}: {exc}")
+        finally:
+            control.on_block = None
+            self._flush()
+            self.run_ended.emit(outcome or RunOutcome(FAILED, self._epoch(), "training ended unexpectedly"))
+
+    @Slot()
+    def reset(self) -> None:
+        """Forget the trainer: the next run starts from fresh weights."""
+        self._trainer = None
+
+    def _epoch(self) -> int:
+        return getattr(self._trainer, "epoch", 0) if self._trainer is not None else 0
+
+    def _probe(self, force: bool = False) -> WeightSnapshot | None:
+        """Weights and gradient flow now, if the probe budget allows (always when forced)."""
+        trainer = self._trainer
+        if not self._probes or trainer is None or not hasattr(trainer, "probe"):
+            return None
+        start = time.perf_counter()
+        if not force and self._probe_time > PROBE_BUDGET * (start - self._run_start):
+            return None
+        try:
+            return trainer.probe()
+        except Exception:  # a probe is a view's extra; it never ends a run
+            log.exception("probe failed")
+            return None
+        finally:
+            self._probe_time += time.perf_counter() - start
+
+    def _flush(self) -> None:
+        batch = self._coalescer.flush()
+        if batch:
+            self.batch_ready.emit(ResultBatch(tuple(batch), self._probe(force=True)))
+
+    def _on_block(self) -> None:  # in the worker thread, just before it waits while paused
+        self._flush()
+        self.paused.emit(self._epoch())
+
+
+class TrainingSession(QObject):
+    """Starts, pauses, steps, stops and resets runs; relays results to the GUI thread.
+
+    States: idle -> running <-> paused -> (stopping) -> idle. The trainer lives
+    in the worker thread between runs, so ``start`` continues from the current
+    weights unless the task or configuration changed (or ``reset`` was called).
+    """
+
+    state_changed = Signal(str)
+    trainer_built = Signal(object)  # TrainerInfo
+    results_arrived = Signal(object)  # ResultBatch
+    paused_at = Signal(int)  # the worker is waiting after this epoch
+    run_ended = Signal(object)  # RunOutcome
+
+    _run_requested = Signal(object)
+    _reset_requested = Signal()
+
+    def __init__(
+        self,
+        trainer_factory: TrainerFactory | None = None,
+        parent: QObject | None = None,
+        interval: float = DEFAULT_INTERVAL,
+        probes: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self._factory = trainer_factory or default_trainer_factory
+        self._interval = interval
+        self._probes = probes
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None
+        self._control: RunControl | None = None
+        self._state = IDLE
+        self._trainer_key: tuple | None = None
+        self.run_started_at = 0.0
+
+    # -- queries ---------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """idle, running, paused or stopping."""
+        return self._state
+
+    def is_active(self) -> bool:
+        """Whether a run is going (running, paused or stopping)."""
+        return self._state != IDLE
+
+    def can_continue(self, task: Task, model: ModelConfig, train: TrainConfig) -> bool:
+        """Whether the next start would continue the current weights rather than start afresh."""
+        return self._trainer_key is not None and self._trainer_key == _key(task, model, train)
+
+    # -- commands --------------------------------------------------------
+    def start(
+        self,
+        task: Task,
+        model: ModelConfig,
+        train: TrainConfig,
+        epochs: int | None = None,
+        steps: int | None = None,
+    ) -> bool:
+        """Train ``epochs`` more epochs (train.epochs by default); with ``steps``, run that many then pause."""
+        if self.is_active():
+            return False
+        self._ensure_thread()
+        fresh = not self.can_continue(task, model, train)
+        self._trainer_key = _key(task, model, train)
+        self._control = RunControl(paused=steps is not None)
+        if steps:
+            self._control.step(steps)
+        request = RunRequest(task, model, train, train.epochs if epochs is None else epochs, fresh, self._control)
+        self.run_started_at = time.monotonic()
+        self._set_state(PAUSED if steps is not None else RUNNING)
+        self._run_requested.emit(request)
+        return True
+
+    def pause(self) -> None:
+        """Pause after the current epoch; pending results are flushed."""
+        if self._state == RUNNING and self._control is not None:
+            self._control.pause()
+            self._set_state(PAUSED)
+
+    def resume(self) -> None:
+        """Carry on after a pause."""
+        if self._state == PAUSED and self._control is not None:
+            self._control.resume()
+            self._set_state(RUNNING)
+
+    def step(self) -> None:
+        """Run exactly one more epoch of a paused run, then wait again."""
+        if self._state in (RUNNING, PAUSED) and self._control is not None:
+            self._control.step(1)
+            self._set_state(PAUSED)
+
+    def stop(self) -> None:
+        """End the run before its next epoch."""
+        if self._state in (RUNNING, PAUSED) and self._control is not None:
+            self._control.request_stop()
+            self._set_state(STOPPING)
+
+    def reset(self) -> None:
+        """Drop the trained weights: the next start builds a fresh model (only when idle)."""
+        if self.is_active():
+            return
+        self._trainer_key = None
+        if self._worker is not None:
+            self._reset_requested.emit()
+
+    def shutdown(self) -> None:
+        """Stop any run and join the worker thread (closeEvent and test teardown)."""
+        if self._control is not None:
+            self._control.request_stop()
+        if self._thread is not None:
+            self._thread.quit()  # quit before wait: the run loop returns, then the event loop exits
+            self._thread.wait()
+            self._thread = None
+            self._worker = None
+        if self._state != IDLE:
+            self._set_state(IDLE)
+
+    # -- worker wiring ---------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = QThread()
+        self._thread.setObjectName("rnnstudio-training")
+        self._worker = TrainingWorker(self._factory, self._interval, self._probes)
+        self._worker.moveToThread(self._thread)
+        self._run_requested.connect(self._worker.run)
+        self._reset_requested.connect(self._worker.reset)
+        self._worker.trainer_built.connect(self._on_worker_trainer_built)
+        self._worker.batch_ready.connect(self._on_worker_batch_ready)
+        self._worker.paused.connect(self._on_worker_paused)
+        self._worker.run_ended.connect(self._on_worker_run_ended)
+        self._thread.start()
+
+    @Slot(object)
+    def _on_worker_trainer_built(self, info: TrainerInfo) -> None:
+        self.trainer_built.emit(info)
+
+    @Slot(object)
+    def _on_worker_batch_ready(self, batch: ResultBatch) -> None:
+        self.results_arrived.emit(batch)
+
+    @Slot(int)
+    def _on_worker_paused(self, epoch: int) -> None:
+        self.paused_at.emit(epoch)
+
+    @Slot(object)
+    def _on_worker_run_ended(self, outcome: RunOutcome) -> None:
+        if outcome.status == FAILED:
+            self._trainer_key = None  # a failed build or run leaves no weights to continue from
+            if self._worker is not None:
+                self._reset_requested.emit()
+        self._control = None
+        self._set_state(IDLE)
+        self.run_ended.emit(outcome)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+
+def _key(task: Task, model: ModelConfig, train: TrainConfig) -> tuple:
+    """What must be unchanged for a run to continue the same weights (the epoch count may change)."""
+    return (task, model, replace(train, epochs=0))
