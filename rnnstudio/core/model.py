@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call
 
 from .config import ModelConfig
+from .results import Walkthrough, WalkthroughStep
 
 #: Held while seeding and building a model, and by anything else that touches the
 #: global generator, so two threads cannot interleave their random draws.
@@ -160,50 +159,6 @@ def empty_model(cfg: ModelConfig, vocab_size: int, device: torch.device | str = 
     with torch.device("meta"):
         model = CharRNN(cfg, vocab_size)
     return model.to_empty(device=device)
-
-
-@dataclass(frozen=True)
-class WalkthroughStep:
-    """One step of the notebook's RNNCell walkthrough: the shapes it printed and the hidden values."""
-
-    index: int
-    input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    hidden: np.ndarray  # batchSize x hiddenSize
-
-
-@dataclass(frozen=True)
-class Walkthrough:
-    """The notebook's two shape walkthroughs run on random input: an RNNCell loop and one nn.RNN call."""
-
-    batch_size: int
-    seq_len: int
-    input_size: int
-    hidden_size: int
-    num_layers: int
-    seed: int
-    cell_steps: tuple[WalkthroughStep, ...]
-    rnn_input_shape: tuple[int, ...]
-    rnn_output_shape: tuple[int, ...]
-    rnn_hidden_shape: tuple[int, ...]
-    rnn_output: np.ndarray  # seqLen x batchSize x hiddenSize
-    rnn_hidden: np.ndarray  # numLayers x batchSize x hiddenSize
-
-    def transcript(self) -> str:
-        """What the notebook's two cells print for these sizes."""
-        lines = ["## Use RNNCell"]
-        for step in self.cell_steps:
-            lines.append(f"{'=' * 20} {step.index} {'=' * 20}")
-            lines.append(f"Input size:  torch.Size({list(step.input_shape)})")
-            lines.append(f"Output size:  torch.Size({list(step.output_shape)})")
-            lines.append(np.array2string(step.hidden, precision=4, separator=", "))
-        lines.append("")
-        lines.append("## Use RNN")
-        lines.append(f"Output size: torch.Size({list(self.rnn_output_shape)})  # seqLen, batchSize, hiddenSize")
-        lines.append(f"Output: {np.array2string(self.rnn_output, precision=4, separator=', ')}")
-        lines.append(f"Hidden size:  torch.Size({list(self.rnn_hidden_shape)})  # numLayers, batchSize, hiddenSize")
-        lines.append(f"Hidden:  {np.array2string(self.rnn_hidden, precision=4, separator=', ')}")
-        return "\n".join(lines)
 
 
 def _private_init(module: nn.Module, hidden_size: int, generator: torch.Generator) -> nn.Module:

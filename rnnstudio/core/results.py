@@ -75,3 +75,67 @@ class WeightSnapshot:
         """Memory held by the weight and gradient arrays."""
         extra = 0 if self.grad_norms is None else self.grad_norms.nbytes
         return sum(a.nbytes for a in self.weights.values()) + extra
+
+
+@dataclass(frozen=True)
+class Inference:
+    """What the model does with one string, step by step.
+
+    ``inputs`` is what each step reads (one-hot row or embedding vector),
+    ``hidden`` the hidden state of every layer (numLayers x seqLen x hiddenSize),
+    ``probabilities`` softmax over the vocabulary per step (seqLen x numClass).
+    ``step_losses`` is the cross-entropy of each step when a target was given.
+    """
+
+    text: str
+    indices: tuple[int, ...]
+    inputs: np.ndarray
+    hidden: np.ndarray
+    probabilities: np.ndarray
+    predicted: str
+    target: str | None = None
+    step_losses: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class WalkthroughStep:
+    """One step of the notebook's RNNCell walkthrough: the shapes it printed and the hidden values."""
+
+    index: int
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    hidden: np.ndarray  # batchSize x hiddenSize
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """The notebook's two shape walkthroughs run on random input: an RNNCell loop and one nn.RNN call."""
+
+    batch_size: int
+    seq_len: int
+    input_size: int
+    hidden_size: int
+    num_layers: int
+    seed: int
+    cell_steps: tuple[WalkthroughStep, ...]
+    rnn_input_shape: tuple[int, ...]
+    rnn_output_shape: tuple[int, ...]
+    rnn_hidden_shape: tuple[int, ...]
+    rnn_output: np.ndarray  # seqLen x batchSize x hiddenSize
+    rnn_hidden: np.ndarray  # numLayers x batchSize x hiddenSize
+
+    def transcript(self) -> str:
+        """What the notebook's two cells print for these sizes."""
+        lines = ["## Use RNNCell"]
+        for step in self.cell_steps:
+            lines.append(f"{'=' * 20} {step.index} {'=' * 20}")
+            lines.append(f"Input size:  torch.Size({list(step.input_shape)})")
+            lines.append(f"Output size:  torch.Size({list(step.output_shape)})")
+            lines.append(np.array2string(step.hidden, precision=4, separator=", "))
+        lines.append("")
+        lines.append("## Use RNN")
+        lines.append(f"Output size: torch.Size({list(self.rnn_output_shape)})  # seqLen, batchSize, hiddenSize")
+        lines.append(f"Output: {np.array2string(self.rnn_output, precision=4, separator=', ')}")
+        lines.append(f"Hidden size:  torch.Size({list(self.rnn_hidden_shape)})  # numLayers, batchSize, hiddenSize")
+        lines.append(f"Hidden:  {np.array2string(self.rnn_hidden, precision=4, separator=', ')}")
+        return "\n".join(lines)

@@ -22,7 +22,7 @@ from .config import ModelConfig, TrainConfig, check
 from .control import RunControl
 from .model import GLOBAL_RNG_LOCK, CharRNN, build_model, empty_model
 from .problems import Problem, ValidationError
-from .results import DIVERGED, FINISHED, STOPPED, EpochResult, RunOutcome, WeightSnapshot
+from .results import DIVERGED, FINISHED, STOPPED, EpochResult, Inference, RunOutcome, WeightSnapshot
 from .sequences import Task
 from .vocab import Vocabulary, describe_char
 
@@ -111,26 +111,6 @@ def batch_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str, batch
         return F.cross_entropy(logits, labels)
     loss = F.cross_entropy(logits, labels, reduction="sum")
     return loss if batch_size == 1 else loss / batch_size
-
-
-@dataclass(frozen=True)
-class Inference:
-    """What the model does with one string, step by step.
-
-    ``inputs`` is what each step reads (one-hot row or embedding vector),
-    ``hidden`` the hidden state of every layer (numLayers x seqLen x hiddenSize),
-    ``probabilities`` softmax over the vocabulary per step (seqLen x numClass).
-    ``step_losses`` is the cross-entropy of each step when a target was given.
-    """
-
-    text: str
-    indices: tuple[int, ...]
-    inputs: np.ndarray
-    hidden: np.ndarray
-    probabilities: np.ndarray
-    predicted: str
-    target: str | None = None
-    step_losses: np.ndarray | None = None
 
 
 def unknown_char_problems(text: str, vocab: Vocabulary, field: str = "input") -> list[Problem]:
