@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cell", choices=CELLS)
     t.add_argument("--encoding", choices=ENCODINGS)
     t.add_argument("--embedding-size", type=int, metavar="N")
-    t.add_argument("--hidden", type=_hidden, default=_KEEP, metavar="N", help="hidden size, or 'auto' (= vocabulary size)")
+    t.add_argument(
+        "--hidden", type=_hidden, default=_KEEP, metavar="N", help="hidden size, or 'auto' (= vocabulary size)"
+    )
     t.add_argument("--layers", type=int, metavar="N")
     t.add_argument("--nonlinearity", choices=NONLINEARITIES)
     t.add_argument("--dropout", type=float)
@@ -123,7 +125,7 @@ def project_from_args(args: argparse.Namespace) -> Project:
         )
     task = project.task
     if inputs:
-        task = Task.of(zip(inputs, targets), task.vocab)
+        task = Task.of(zip(inputs, targets, strict=True), task.vocab)
     if args.vocab is not None:
         task = Task.of(task.pairs, args.vocab)
     model_changes = {f: getattr(args, a) for a, f in _MODEL_ARGS.items() if getattr(args, a) is not None}

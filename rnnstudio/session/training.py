@@ -39,6 +39,13 @@ def default_trainer_factory(task: Task, model: ModelConfig, train: TrainConfig) 
 #: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
 PROBE_BUDGET = 0.05
 
+def default_warm_up() -> None:
+    """Load torch in the worker thread before the first run, so Train responds at once."""
+    from ..core.trainer import warm_up
+
+    warm_up()
+
+
 IDLE = "idle"
 RUNNING = "running"
 PAUSED = "paused"
@@ -131,6 +138,14 @@ class TrainingWorker(QObject):
         """Forget the trainer: the next run starts from fresh weights."""
         self._trainer = None
 
+    @Slot(object)
+    def warm_up(self, function: Callable[[], None]) -> None:
+        """Run ``function`` in this thread (torch's one-time costs); failures only get logged."""
+        try:
+            function()
+        except Exception:
+            log.exception("warm-up failed")
+
     def _epoch(self) -> int:
         return getattr(self._trainer, "epoch", 0) if self._trainer is not None else 0
 
@@ -176,6 +191,7 @@ class TrainingSession(QObject):
 
     _run_requested = Signal(object)
     _reset_requested = Signal()
+    _warm_up_requested = Signal(object)
 
     def __init__(
         self,
@@ -183,11 +199,13 @@ class TrainingSession(QObject):
         parent: QObject | None = None,
         interval: float = DEFAULT_INTERVAL,
         probes: bool = True,
+        warm_up: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._factory = trainer_factory or default_trainer_factory
         self._interval = interval
         self._probes = probes
+        self._warm_up = warm_up
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._control: RunControl | None = None
@@ -277,6 +295,13 @@ class TrainingSession(QObject):
         if self._state != IDLE:
             self._set_state(IDLE)
 
+    def warm_up(self) -> None:
+        """Start the worker thread and let it load torch before the first run (if a warm-up was given)."""
+        if self._warm_up is not None:
+            self._ensure_thread()
+            self._warm_up_requested.emit(self._warm_up)
+            self._warm_up = None
+
     # -- worker wiring ---------------------------------------------------
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -287,6 +312,7 @@ class TrainingSession(QObject):
         self._worker.moveToThread(self._thread)
         self._run_requested.connect(self._worker.run)
         self._reset_requested.connect(self._worker.reset)
+        self._warm_up_requested.connect(self._worker.warm_up)
         self._worker.trainer_built.connect(self._on_worker_trainer_built)
         self._worker.batch_ready.connect(self._on_worker_batch_ready)
         self._worker.paused.connect(self._on_worker_paused)

@@ -1,0 +1,522 @@
+"""The model-and-training configuration panel: preset, cell, sizes, optimiser and schedule."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnnstudio.core.config import (
+    MAX_EMBEDDING,
+    MAX_EPOCHS,
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_LR,
+    MAX_SEED,
+    MAX_THREADS,
+    ModelConfig,
+    TrainConfig,
+)
+from rnnstudio.core.describe import count_parameters
+from rnnstudio.core.problems import Problem
+
+_ERROR = "#cf222e"
+
+# Only widgets flagged with the dynamic "problem" property change look; everything else keeps the style's.
+_STYLE = f"""
+QSpinBox[problem="true"], QDoubleSpinBox[problem="true"], QComboBox[problem="true"] {{
+    border: 2px solid {_ERROR};
+    border-radius: 3px;
+    padding: 1px 2px;
+    background: #fff5f5;
+}}
+/* A styled border makes Qt draw the sub-controls itself: give the arrows a size or they vanish. */
+QSpinBox[problem="true"]::up-button, QSpinBox[problem="true"]::down-button,
+QDoubleSpinBox[problem="true"]::up-button, QDoubleSpinBox[problem="true"]::down-button {{ width: 16px; }}
+QSpinBox[problem="true"]::up-arrow, QSpinBox[problem="true"]::down-arrow,
+QDoubleSpinBox[problem="true"]::up-arrow, QDoubleSpinBox[problem="true"]::down-arrow {{ width: 7px; height: 7px; }}
+QLabel[problem="true"] {{ color: {_ERROR}; font-weight: bold; }}
+QLabel#problemsLabel {{
+    color: {_ERROR};
+    background: #fff5f5;
+    border: 1px solid {_ERROR};
+    border-radius: 3px;
+    padding: 4px 6px;
+}}
+QLabel#readOnlyLabel {{
+    background: #fff8c5;
+    color: #4d2d00;
+    border: 1px solid #d4a72c;
+    border-radius: 3px;
+    padding: 3px 6px;
+}}
+"""
+
+# Reasons shown on options that do not apply; tests and users read these words.
+WHY_EMBEDDING = "used only with an embedding input"
+WHY_NONLINEARITY = "LSTM and GRU have fixed activations (sigmoid gates, tanh)"
+WHY_DROPOUT_LAYERS = "dropout acts between stacked layers: add a layer"
+WHY_DROPOUT_RNNCELL = (
+    "dropout acts between stacked layers: an RNNCell loop has one layer (choose RNN, LSTM or GRU and add a layer)"
+)
+WHY_MOMENTUM = "momentum is used only by SGD and RMSprop; Adam and Adagrad ignore it"
+
+_TIPS = {
+    "preset": "Start from one of the notebook's programs: it loads the data, the model and the training settings. "
+    "Pick the same preset again to reload it.",
+    "cell": "The recurrent cell. RNNCell loop: torch.nn.RNNCell stepped by hand over the seqLen steps "
+    "(the notebook's first program). RNN: torch.nn.RNN runs the whole sequence in one call. "
+    "LSTM / GRU: gated cells that keep information for longer.",
+    "encoding": "How a character becomes the RNN's input x_t. one-hot: a vector of length |V|, so inputSize = |V|. "
+    "embedding: a learned lookup table torch.nn.Embedding(|V|, embeddingSize) reads LongTensor indices, "
+    "and the RNN runs batch first (the notebook's third program).",
+    "embedding_size": "embeddingSize: the length of each character's learned vector; "
+    "the RNN's inputSize becomes embeddingSize.",
+    "hidden_size": "hiddenSize: the size of the hidden state h_t. auto = |V| (numClass): head 'none' reads h_t "
+    "as the logits, so it needs hiddenSize = numClass.",
+    "num_layers": "numLayers: RNN layers stacked on one another; layer 2 reads layer 1's outputs. "
+    "The hidden state h_0 has shape numLayers × batchSize × hiddenSize. An RNNCell loop has one layer.",
+    "nonlinearity": "The activation of a plain RNN cell: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh), "
+    "or relu instead of tanh.",
+    "dropout": "Dropout probability on the outputs of every layer but the last (torch's dropout argument). "
+    "It acts only between stacked layers and only while training.",
+    "head": "What turns h_t into logits over numClass = |V| characters. none: the hidden state itself is the logits "
+    "(the notebook's first two programs; needs hiddenSize = |V|). linear: torch.nn.Linear(hiddenSize, numClass), "
+    "as in the third program.",
+    "parameters": "Trainable weights and biases of this model for the current vocabulary: W_ih, W_hh, b_ih and b_hh "
+    "of every layer (4 times as many for LSTM's gates, 3 times for GRU's), plus the embedding table "
+    "(|V| × embeddingSize) and the linear head (hiddenSize × numClass + numClass).",
+    "optimizer": "The torch.optim algorithm that updates the weights after loss.backward(); the notebook uses Adam.",
+    "lr": "Learning rate (lr): how big a step optimizer.step() takes. The notebook uses 0.1 for the RNNCell "
+    "program and 0.05 for the others.",
+    "momentum": "Momentum for SGD and RMSprop: carries part of the previous update into the next one. 0 = none.",
+    "epochs": "Epochs: each one is optimizer.zero_grad(), a forward pass over the pairs, loss.backward() and "
+    "optimizer.step() (the notebook trains 15 or 25).",
+    "seed": "torch.manual_seed before the model is built: the same seed gives the same starting weights, "
+    "so the same run.",
+    "loss_reduction": "How the CrossEntropyLoss of the seqLen time steps is combined. mean: one criterion call "
+    "over all steps (programs 2 and 3). sum: loss += criterion(hidden, label) at every step, as the RNNCell "
+    "program does, so the loss is seqLen times larger.",
+    "clip_grad_norm": "Gradient clipping: torch.nn.utils.clip_grad_norm_ rescales the gradients when their total "
+    "norm exceeds this value, against exploding gradients. off = no clipping.",
+    "device": "Where training runs. auto: CUDA when a GPU is available, otherwise the CPU.",
+    "threads": "torch.set_num_threads for the training thread. auto: 1 on machines with 2 cores or fewer, "
+    "otherwise up to 4; small RNNs are usually fastest on 1.",
+}
+
+
+class _CompactDoubleSpinBox(QDoubleSpinBox):
+    """A QDoubleSpinBox that stores many decimals but shows only the significant ones (0.05, not 0.050000)."""
+
+    def textFromValue(self, value: float) -> str:
+        text = self.locale().toString(value, "f", self.decimals())
+        if not self.isGroupSeparatorShown():
+            text = text.replace(self.locale().groupSeparator(), "")
+        point = self.locale().decimalPoint()
+        if point in text:
+            text = text.rstrip("0").rstrip(point)
+        return text
+
+
+def _combo(items: Sequence[tuple[str, str]], name: str) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    for text, data in items:
+        combo.addItem(text, data)
+    # Never let the longest item text widen the narrow panel.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
+def _spin(name: str, low: int, high: int, special: str = "") -> QSpinBox:
+    spin = QSpinBox()
+    spin.setObjectName(name)
+    spin.setRange(low, high)
+    spin.setSpecialValueText(special)
+    spin.setKeyboardTracking(True)
+    spin.setAccelerated(True)
+    return spin
+
+
+def _double(name: str, low: float, high: float, decimals: int, step: float, special: str = "") -> QDoubleSpinBox:
+    spin = _CompactDoubleSpinBox()
+    spin.setObjectName(name)
+    # Decimals first: setRange/setValue round to the current decimals.
+    spin.setDecimals(decimals)
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setSpecialValueText(special)
+    spin.setKeyboardTracking(True)
+    return spin
+
+
+def _set_combo_data(combo: QComboBox, value: str, field: str) -> None:
+    index = combo.findData(value)
+    if index < 0:
+        allowed = ", ".join(str(combo.itemData(i)) for i in range(combo.count()))
+        raise ValueError(f"{field} is {value!r}; the panel offers {allowed}")
+    combo.setCurrentIndex(index)
+
+
+class ConfigPanel(QWidget):
+    """Edits a ModelConfig and a TrainConfig, shows which options apply and where the problems are."""
+
+    config_changed = Signal(object, object)  # ModelConfig, TrainConfig, after every user change
+    preset_chosen = Signal(str)  # a preset id, each time the user picks one (also the same one again)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("configPanel")
+        self.setStyleSheet(_STYLE)
+        self._vocab_size: int | None = None
+        self._updating = False
+        self._read_only = False
+        self._problems: tuple[Problem, ...] = ()
+
+        self.preset_combo = _combo((), "presetCombo")
+        self.preset_combo.setPlaceholderText("Custom")
+        self.preset_combo.setMinimumContentsLength(12)
+
+        self.cell_combo = _combo(
+            (("RNNCell loop", "rnncell"), ("RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru")), "cellCombo"
+        )
+        self.encoding_combo = _combo((("one-hot", "onehot"), ("embedding", "embedding")), "encodingCombo")
+        self.embedding_spin = _spin("embeddingSpin", 1, MAX_EMBEDDING)
+        self.hidden_spin = _spin("hiddenSpin", 0, MAX_HIDDEN, "auto (= |V|)")
+        self.layers_spin = _spin("layersSpin", 1, MAX_LAYERS)
+        self.nonlinearity_combo = _combo((("tanh", "tanh"), ("relu", "relu")), "nonlinearityCombo")
+        self.dropout_spin = _double("dropoutSpin", 0.0, 0.99, 3, 0.05)
+        self.head_combo = _combo((("none (hidden = logits)", "none"), ("linear", "linear")), "headCombo")
+        self.params_label = QLabel()
+        self.params_label.setObjectName("paramsLabel")
+        self.params_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.optimizer_combo = _combo(
+            (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"), ("Adagrad", "adagrad")), "optimizerCombo"
+        )
+        self.lr_spin = _double("lrSpin", 0.0001, MAX_LR, 6, 0.01)
+        self.lr_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.momentum_spin = _double("momentumSpin", 0.0, 0.999, 3, 0.05)
+        self.epochs_spin = _spin("epochsSpin", 1, MAX_EPOCHS)
+        self.epochs_spin.setGroupSeparatorShown(True)
+        self.epochs_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        self.seed_spin = _spin("seedSpin", 0, MAX_SEED)
+        self.loss_combo = _combo((("mean", "mean"), ("sum (RNNCell program)", "sum")), "lossCombo")
+        self.clip_spin = _double("clipSpin", 0.0, 1e6, 4, 0.5, "off")
+        self.device_combo = _combo((("auto", "auto"), ("cpu", "cpu"), ("cuda", "cuda")), "deviceCombo")
+        auto_threads = TrainConfig(threads=0).resolved_threads()
+        self.threads_spin = _spin("threadsSpin", 0, MAX_THREADS, f"auto (= {auto_threads})")
+
+        # Config field name -> the control that edits it; problems and tooltips are keyed by these names.
+        self._model_fields: dict[str, QWidget] = {
+            "cell": self.cell_combo,
+            "encoding": self.encoding_combo,
+            "embedding_size": self.embedding_spin,
+            "hidden_size": self.hidden_spin,
+            "num_layers": self.layers_spin,
+            "nonlinearity": self.nonlinearity_combo,
+            "dropout": self.dropout_spin,
+            "head": self.head_combo,
+        }
+        self._train_fields: dict[str, QWidget] = {
+            "optimizer": self.optimizer_combo,
+            "lr": self.lr_spin,
+            "momentum": self.momentum_spin,
+            "epochs": self.epochs_spin,
+            "seed": self.seed_spin,
+            "loss_reduction": self.loss_combo,
+            "clip_grad_norm": self.clip_spin,
+            "device": self.device_combo,
+            "threads": self.threads_spin,
+        }
+        self._fields = {**self._model_fields, **self._train_fields}
+        self._labels: dict[QWidget, QLabel] = {}
+        self._why: dict[QWidget, str] = {}
+
+        self._build_layout()
+        for name in self._fields:
+            self._set_tip(name)
+        self.preset_combo.setToolTip(_TIPS["preset"])
+        self.params_label.setToolTip(_TIPS["parameters"])
+
+        self.preset_combo.activated.connect(self._on_preset_combo_activated)
+        for widget in self._fields.values():
+            if isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._on_control_changed)
+            else:
+                widget.valueChanged.connect(self._on_control_changed)
+
+        self.set_config(ModelConfig(), TrainConfig())
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def set_presets(self, presets: Sequence[tuple[str, str, str]]) -> None:
+        """Offer these presets as (id, name, description); keeps the current one selected if still offered."""
+        current = self.preset_combo.currentData()
+        self.preset_combo.clear()
+        for preset_id, name, description in presets:
+            self.preset_combo.addItem(name, preset_id)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.set_current_preset(current)
+
+    def set_current_preset(self, preset_id: str | None) -> None:
+        """Show this preset as selected (None or an unknown id: "Custom"); emits nothing."""
+        index = -1 if preset_id is None else self.preset_combo.findData(preset_id)
+        self.preset_combo.setCurrentIndex(index)
+
+    def set_config(self, model: ModelConfig, train: TrainConfig) -> None:
+        """Show these configurations in the controls without emitting config_changed."""
+        self._updating = True
+        try:
+            _set_combo_data(self.cell_combo, model.cell, "cell")
+            _set_combo_data(self.encoding_combo, model.encoding, "encoding")
+            self.embedding_spin.setValue(model.embedding_size)
+            self.hidden_spin.setValue(0 if model.hidden_size is None else model.hidden_size)
+            self.layers_spin.setValue(model.num_layers)
+            _set_combo_data(self.nonlinearity_combo, model.nonlinearity, "nonlinearity")
+            self.dropout_spin.setValue(model.dropout)
+            _set_combo_data(self.head_combo, model.head, "head")
+            _set_combo_data(self.optimizer_combo, train.optimizer, "optimizer")
+            self.lr_spin.setValue(train.lr)
+            self.momentum_spin.setValue(train.momentum)
+            self.epochs_spin.setValue(train.epochs)
+            self.seed_spin.setValue(train.seed)
+            _set_combo_data(self.loss_combo, train.loss_reduction, "loss_reduction")
+            self.clip_spin.setValue(train.clip_grad_norm)
+            _set_combo_data(self.device_combo, train.device, "device")
+            self.threads_spin.setValue(train.threads)
+        finally:
+            self._updating = False
+        self._refresh()
+
+    def model_config(self) -> ModelConfig:
+        """The model configuration the controls show."""
+        hidden = self.hidden_spin.value()
+        return ModelConfig(
+            cell=self.cell_combo.currentData(),
+            encoding=self.encoding_combo.currentData(),
+            embedding_size=self.embedding_spin.value(),
+            hidden_size=None if hidden == 0 else hidden,
+            num_layers=self.layers_spin.value(),
+            nonlinearity=self.nonlinearity_combo.currentData(),
+            dropout=round(self.dropout_spin.value(), self.dropout_spin.decimals()),
+            head=self.head_combo.currentData(),
+        )
+
+    def train_config(self) -> TrainConfig:
+        """The training configuration the controls show."""
+        return TrainConfig(
+            optimizer=self.optimizer_combo.currentData(),
+            lr=round(self.lr_spin.value(), self.lr_spin.decimals()),
+            momentum=round(self.momentum_spin.value(), self.momentum_spin.decimals()),
+            epochs=self.epochs_spin.value(),
+            seed=self.seed_spin.value(),
+            loss_reduction=self.loss_combo.currentData(),
+            clip_grad_norm=round(self.clip_spin.value(), self.clip_spin.decimals()),
+            device=self.device_combo.currentData(),
+            threads=self.threads_spin.value(),
+        )
+
+    def set_vocab_size(self, n: int | None) -> None:
+        """Tell the panel |V|: "auto" hidden size shows its value and the parameter count follows."""
+        self._vocab_size = n if n is not None and n > 0 else None
+        auto = "|V|" if self._vocab_size is None else str(self._vocab_size)
+        self.hidden_spin.setSpecialValueText(f"auto (= {auto})")
+        self._refresh_parameters()
+
+    def set_problems(self, problems: Sequence[Problem]) -> None:
+        """Outline the controls of configuration problems and list them; other problems are not this panel's."""
+        self._problems = tuple(p for p in problems if self._field_of(p) is not None)
+        flagged = {self._field_of(p) for p in self._problems}
+        for name, widget in self._fields.items():
+            self._mark(widget, name in flagged)
+            self._mark(self._labels[widget], name in flagged)
+            self._set_tip(name)
+        self.problems_label.setText("\n".join(f"• {p}" for p in self._problems))
+        self.problems_label.setVisible(bool(self._problems))
+
+    def set_read_only(self, ro: bool) -> None:
+        """Disable every control (while training runs) or enable those that apply again."""
+        self._read_only = ro
+        for box in (self.preset_combo, self.model_box, self.train_box):
+            box.setEnabled(not ro)
+        self.read_only_label.setVisible(ro)
+
+    def is_read_only(self) -> bool:
+        """Whether set_read_only(True) is in force."""
+        return self._read_only
+
+    def problems(self) -> tuple[Problem, ...]:
+        """The configuration problems currently shown."""
+        return self._problems
+
+    # --- building -------------------------------------------------------------------------------
+
+    def _form(self, box: QGroupBox) -> QFormLayout:
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # Below ~300 px a field moves under its label instead of clipping it.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setHorizontalSpacing(8)
+        form.setVerticalSpacing(5)
+        return form
+
+    def _row(self, form: QFormLayout, text: str, name: str) -> None:
+        widget = self._fields[name]
+        label = QLabel(text)
+        label.setBuddy(widget)
+        label.setObjectName(f"{widget.objectName()}Label")
+        form.addRow(label, widget)
+        self._labels[widget] = label
+
+    def _build_layout(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(8)
+
+        top = QFormLayout()
+        top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        preset_label = QLabel("&Preset")
+        preset_label.setBuddy(self.preset_combo)
+        top.addRow(preset_label, self.preset_combo)
+        layout.addLayout(top)
+
+        self.read_only_label = QLabel("read-only while training")
+        self.read_only_label.setObjectName("readOnlyLabel")
+        self.read_only_label.setToolTip("Stop or finish the run to change the model or the training settings.")
+        self.read_only_label.setVisible(False)
+        layout.addWidget(self.read_only_label)
+
+        self.model_box = QGroupBox("Model")
+        self.model_box.setObjectName("modelGroup")
+        form = self._form(self.model_box)
+        self._row(form, "cell", "cell")
+        self._row(form, "input encoding", "encoding")
+        self._row(form, "embedding size", "embedding_size")
+        self._row(form, "hidden size", "hidden_size")
+        self._row(form, "layers", "num_layers")
+        self._row(form, "nonlinearity", "nonlinearity")
+        self._row(form, "dropout", "dropout")
+        self._row(form, "head", "head")
+        form.addRow(self.params_label)
+        layout.addWidget(self.model_box)
+
+        self.train_box = QGroupBox("Training")
+        self.train_box.setObjectName("trainGroup")
+        form = self._form(self.train_box)
+        self._row(form, "optimizer", "optimizer")
+        self._row(form, "learning rate", "lr")
+        self._row(form, "momentum", "momentum")
+        self._row(form, "epochs", "epochs")
+        self._row(form, "seed", "seed")
+        self._row(form, "loss over time steps", "loss_reduction")
+        self._row(form, "gradient clipping", "clip_grad_norm")
+        self._row(form, "device", "device")
+        self._row(form, "torch threads", "threads")
+        layout.addWidget(self.train_box)
+
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("problemsLabel")
+        self.problems_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label.setVisible(False)
+        layout.addWidget(self.problems_label)
+        layout.addStretch(1)
+
+    # --- state ----------------------------------------------------------------------------------
+
+    def _on_control_changed(self, *_: object) -> None:
+        if self._updating:
+            return
+        self._refresh()
+        self.config_changed.emit(self.model_config(), self.train_config())
+
+    def _on_preset_combo_activated(self, index: int) -> None:
+        preset_id = self.preset_combo.itemData(index)
+        if preset_id is not None:
+            self.preset_chosen.emit(str(preset_id))
+
+    def _refresh(self) -> None:
+        """Enable what applies to the chosen cell, encoding, layers and optimiser; say why the rest does not."""
+        model, train = self.model_config(), self.train_config()
+        why: dict[str, str] = {}
+        if model.encoding != "embedding":
+            why["embedding_size"] = WHY_EMBEDDING
+        if not model.uses_nonlinearity():
+            why["nonlinearity"] = WHY_NONLINEARITY
+        if model.cell == "rnncell":
+            why["dropout"] = WHY_DROPOUT_RNNCELL
+        elif not model.uses_dropout():
+            why["dropout"] = WHY_DROPOUT_LAYERS
+        if not train.uses_momentum():
+            why["momentum"] = WHY_MOMENTUM
+        for name in ("embedding_size", "nonlinearity", "dropout", "momentum"):
+            widget = self._fields[name]
+            reason = why.get(name)
+            if reason is None:
+                self._why.pop(widget, None)
+            else:
+                self._why[widget] = reason
+            widget.setEnabled(reason is None)
+            self._labels[widget].setEnabled(reason is None)
+            self._set_tip(name)
+        self._refresh_parameters()
+
+    def _refresh_parameters(self) -> None:
+        if self._vocab_size is None:
+            self.params_label.setText("parameters: – (needs the vocabulary)")
+            return
+        n = count_parameters(self.model_config(), self._vocab_size)
+        # Plain digits so the number is easy to copy; a rounded hint for the big ones.
+        hint = f"  (≈ {n / 1e6:.3g} million)" if n >= 1_000_000 else ""
+        self.params_label.setText(f"parameters: {n}{hint}")
+
+    def _field_of(self, problem: Problem) -> str | None:
+        """The config field a problem names ("hidden_size", or "model.hidden_size" from a file), if any."""
+        name = problem.field
+        for prefix in ("model.", "train."):
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        return name if name in self._fields else None
+
+    def _set_tip(self, name: str) -> None:
+        """The control's tooltip (and its label's): problems first, then why it is off, then what it means."""
+        widget = self._fields[name]
+        tip = self._compose_tip(name)
+        widget.setToolTip(tip)
+        self._labels[widget].setToolTip(tip)
+
+    def _compose_tip(self, name: str) -> str:
+        widget = self._fields[name]
+        parts = [
+            f"<p style='color:{_ERROR}'><b>⚠ {html.escape(p.message, quote=False)}</b></p>"
+            for p in self._problems
+            if self._field_of(p) == name
+        ]
+        if widget in self._why:
+            parts.append(f"<p><i>Not used: {html.escape(self._why[widget], quote=False)}.</i></p>")
+        parts.append(f"<p>{html.escape(_TIPS[name], quote=False)}</p>")
+        return "".join(parts)
+
+    @staticmethod
+    def _mark(widget: QWidget, on: bool) -> None:
+        widget.setProperty("problem", on)
+        # A dynamic property only restyles after an unpolish/polish cycle.
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        widget.update()

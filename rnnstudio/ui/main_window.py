@@ -1,0 +1,903 @@
+"""The studio window: task editor, configuration, live loss plot, predictions log and run controls.
+
+MainWindow owns the wiring: widgets emit what the user wants, MainWindow turns
+that into calls on the TrainingSession, and the session's results are handed to
+the views. No widget calls a sibling.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..core.config import ModelConfig, TrainConfig
+from ..core.describe import chance_loss
+from ..core.presets import DEFAULT_PRESET, get_preset, presets
+from ..core.problems import Problem
+from ..core.project_io import Project, ProjectError, load_project, save_project
+from ..core.results import DIVERGED, FAILED, FINISHED, STOPPED, EpochResult, RunOutcome, WeightSnapshot
+from ..core.sequences import Pair, Task
+from ..core.snapshots import SnapshotStore
+from ..core.vocab import Vocabulary
+from ..session.inspector import InferenceRequest, Inspector, InspectorReply, WalkthroughRequest
+from ..session.training import (
+    IDLE,
+    PAUSED,
+    RUNNING,
+    STOPPING,
+    ResultBatch,
+    TrainerFactory,
+    TrainingSession,
+    default_trainer_factory,
+    default_warm_up,
+)
+from .config_panel import ConfigPanel
+from .film_strip import FilmStrip
+from .gradient_flow import GradientFlowView
+from .loss_plot import LossPanel
+from .prediction_log import PredictionLogView
+from .shapes_view import ShapesView
+from .step_inspector import StepInspector
+from .task_editor import TaskEditor
+from .try_it import TryItView
+
+PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
+MAX_RECENT = 8
+
+
+def app_settings() -> QSettings:
+    """UI state only (geometry, splitters, recent files); tests point QSettings.setPath elsewhere."""
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, "RNN Studio", "rnnstudio")
+
+
+class RunProgress(QProgressBar):
+    """A progress bar in per-mille steps that repaints with the rest of the window.
+
+    QProgressBar.setValue repaints synchronously, which cost ~10 ms (a whole
+    backing-store flush) on every results batch; here a change only schedules
+    an ordinary update, and only when the drawn value changes.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(0, 1000)
+        self.setTextVisible(False)
+
+    def set_fraction(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total``."""
+        value = 0 if total <= 0 else min(1000, done * 1000 // total)
+        if value != self.value():
+            self.setUpdatesEnabled(False)  # setValue's own repaint() then does nothing...
+            self.setValue(value)
+            self.setUpdatesEnabled(True)  # ...and this schedules a normal, coalesced update
+
+
+def _format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Banner(QWidget):
+    """A dismissible line above the plot that says how a run ended when it did not simply finish."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBanner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.setAutoFillBackground(True)
+        self.hide()
+
+    def show_message(self, text: str, error: bool = True) -> None:
+        """Show ``text``: red for errors, amber for warnings."""
+        colour, border = ("#ffebe9", "#cf222e") if error else ("#fff8c5", "#9a6700")
+        self.setStyleSheet(
+            f"#messageBanner {{ background: {colour}; border: 1px solid {border}; border-radius: 4px; }}"
+            f"#messageBanner QLabel {{ color: #1f2328; }}"
+        )
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """RNN Studio's main window; built with no arguments it has the default preset loaded."""
+
+    def __init__(self, trainer_factory: TrainerFactory | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        factory = trainer_factory or default_trainer_factory
+        warm_up = default_warm_up if factory is default_trainer_factory else None
+        # Batches at up to 10 a second: each costs the GUI thread a few ms of Python (plot, log),
+        # taken from training through the GIL; 10 Hz keeps the window live and training fast.
+        self.session = TrainingSession(factory, self, interval=0.1, warm_up=warm_up)
+        self.inspector = Inspector(parent=self)
+        self.snapshots = SnapshotStore()
+        self._run_model: ModelConfig | None = None
+        self._run_vocab: Vocabulary | None = None
+        self._path: Path | None = None
+        self._name = ""
+        self._description = ""
+        self._history: list[EpochResult] = []
+        self._run_task: Task | None = None
+        self._run_target_epoch = 0
+        self._run_first: EpochResult | None = None
+        self._problems: list[Problem] = []
+        self._last_outcome: RunOutcome | None = None
+        self._rate = 0.0
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+        self._wire()
+        self.resize(1440, 900)
+        self._restore_settings()
+        self.load_preset(DEFAULT_PRESET)
+        self.session.warm_up()
+
+    # ------------------------------------------------------------------ layout
+    def _build_widgets(self) -> None:
+        self.task_editor = TaskEditor()
+        self.config_panel = ConfigPanel()
+        self.config_panel.set_presets([(p.id, p.name, p.description) for p in presets()])
+        self.loss_panel = LossPanel()
+        self.prediction_log = PredictionLogView()
+        self.banner = Banner()
+
+        self.run_bar = QToolBar("Run")
+        self.run_bar.setObjectName("runToolBar")
+        self.run_bar.setMovable(False)
+        self.addToolBar(Qt.TopToolBarArea, self.run_bar)
+
+        self.film_strip = FilmStrip()
+        self.step_inspector = StepInspector()
+        self.try_it = TryItView()
+        self.gradient_flow = GradientFlowView()
+        self.shapes_view = ShapesView()
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.setObjectName("bottomTabs")
+        for widget, title, tip in (
+            (self.prediction_log, "Predictions", "Every epoch's loss, accuracy and predicted strings"),
+            (self.film_strip, "Film-strip", "Which position is learned when: epochs × positions"),
+            (self.step_inspector, "Time steps", "Inside one pass: inputs, hidden states, probabilities, per step"),
+            (self.try_it, "Try it", "Type a string and see what the trained model predicts"),
+            (self.gradient_flow, "Gradient flow", "‖∂L/∂hₜ‖ per time step: vanishing and exploding gradients"),
+            (self.shapes_view, "Shapes", "Every tensor's shape, and the notebook's shape walkthroughs"),
+        ):
+            index = self.bottom_tabs.addTab(widget, title)
+            self.bottom_tabs.setTabToolTip(index, tip)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.banner)
+        self.centre_split = QSplitter(Qt.Vertical)
+        self.centre_split.setObjectName("centreSplitter")
+        self.centre_split.addWidget(self.loss_panel)
+        self.centre_split.addWidget(self.bottom_tabs)
+        self.centre_split.setStretchFactor(0, 3)
+        self.centre_split.setStretchFactor(1, 2)
+        centre_layout.addWidget(self.centre_split, 1)
+
+        config_scroll = QScrollArea()
+        config_scroll.setWidget(self.config_panel)
+        config_scroll.setWidgetResizable(True)
+        config_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        config_scroll.setMinimumWidth(self.config_panel.minimumSizeHint().width() + 24)
+
+        self.main_split = QSplitter(Qt.Horizontal)
+        self.main_split.setObjectName("mainSplitter")
+        self.main_split.addWidget(self.task_editor)
+        self.main_split.addWidget(centre)
+        self.main_split.addWidget(config_scroll)
+        self.main_split.setStretchFactor(0, 0)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setStretchFactor(2, 0)
+        self.main_split.setSizes([420, 660, 360])
+        self.setCentralWidget(self.main_split)
+
+    def _action(self, text: str, slot, shortcuts=(), tip: str = "", name: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcuts:
+            act.setShortcuts([QKeySequence(s) for s in shortcuts])
+        keys = " or ".join(QKeySequence(s).toString(QKeySequence.NativeText) for s in shortcuts)
+        base = tip or text.replace("&", "").rstrip(".…")
+        act.setToolTip(f"{base} ({keys})" if keys else base)
+        act.setStatusTip(base)
+        if name:
+            act.setObjectName(name)
+        act.triggered.connect(slot)
+        return act
+
+    def _build_actions(self) -> None:
+        self.act_train = self._action(
+            "&Train", self._on_train_triggered, ("F5", "Ctrl+Return"), "Train, or continue from the current weights"
+        )
+        self.act_pause = self._action("&Pause", self._on_pause_triggered, ("F6",), "Pause or resume the run")
+        self.act_step = self._action("&Step", self._on_step_triggered, ("F10",), "Train exactly one epoch")
+        self.act_stop = self._action("St&op", self._on_stop_triggered, ("Shift+F5",), "Stop the run")
+        self.act_reset = self._action(
+            "&Reset weights", self._on_reset_triggered, ("Ctrl+Shift+R",), "Forget the trained weights and history"
+        )
+        for act, name in (
+            (self.act_train, "trainButton"),
+            (self.act_pause, "pauseButton"),
+            (self.act_step, "stepButton"),
+            (self.act_stop, "stopButton"),
+            (self.act_reset, "resetButton"),
+        ):
+            button = QToolButton()
+            button.setObjectName(name)
+            button.setDefaultAction(act)
+            button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+            button.setMinimumWidth(84)
+            self.run_bar.addWidget(button)
+            setattr(self, name.replace("Button", "_button"), button)
+        self.act_new = self._action("&New", self._on_new_triggered, (QKeySequence.New,))
+        self.act_open = self._action("&Open…", self._on_open_triggered, (QKeySequence.Open,), "Open a project")
+        self.act_save = self._action("&Save", self.save, (QKeySequence.Save,), "Save the project")
+        self.act_save_as = self._action("Save &As…", self.save_as, (QKeySequence.SaveAs,), "Save the project as")
+        self.act_export_csv = self._action("Export losses as &CSV…", self.loss_panel.ask_export_csv)
+        self.act_export_png = self._action("Export plot as &PNG…", self.loss_panel.ask_export_png)
+        self.act_quit = self._action("&Quit", self.close, (QKeySequence.Quit if sys.platform != "win32" else "Alt+F4",))
+        self.act_about = self._action("&About RNN Studio", self._on_about_triggered)
+        stack = self.task_editor.undo_stack()
+        self.act_undo = stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcuts(QKeySequence.Undo)
+        self.act_redo = stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts(QKeySequence.Redo)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_new)
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.setObjectName("recentMenu")
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_save)
+        file_menu.addAction(self.act_save_as)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_export_csv)
+        file_menu.addAction(self.act_export_png)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.act_undo)
+        edit_menu.addAction(self.act_redo)
+        run_menu = bar.addMenu("&Run")
+        for act in (self.act_train, self.act_pause, self.act_step, self.act_stop):
+            run_menu.addAction(act)
+        run_menu.addSeparator()
+        run_menu.addAction(self.act_reset)
+        self.presets_menu = bar.addMenu("&Presets")
+        self.preset_actions = []
+        for p in presets():
+            act = QAction(p.name, self)
+            act.setStatusTip(p.description)
+            act.setData(p.id)
+            act.triggered.connect(lambda _=False, pid=p.id: self._on_preset_chosen(pid))
+            self.presets_menu.addAction(act)
+            self.preset_actions.append(act)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_about)
+        for menu in (file_menu, edit_menu, run_menu):
+            menu.setToolTipsVisible(True)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.state_label = QLabel()
+        self.state_label.setObjectName("runStateLabel")
+        self.epoch_label = QLabel()
+        self.progress = RunProgress()
+        self.progress.setObjectName("runProgress")
+        self.progress.setMaximumWidth(180)
+        self.rate_label = QLabel()
+        self.time_label = QLabel()
+        sb.addWidget(self.state_label, 1)
+        for w in (self.epoch_label, self.progress, self.rate_label, self.time_label):
+            sb.addPermanentWidget(w)
+
+    def _wire(self) -> None:
+        self.task_editor.task_changed.connect(self._on_editor_task_changed)
+        self.config_panel.config_changed.connect(self._on_config_changed)
+        self.config_panel.preset_chosen.connect(self._on_preset_chosen)
+        self.session.state_changed.connect(self._on_session_state_changed)
+        self.session.results_arrived.connect(self._on_session_results)
+        self.session.paused_at.connect(self._on_session_paused_at)
+        self.session.run_ended.connect(self._on_session_run_ended)
+        self.session.trainer_built.connect(self._on_session_trainer_built)
+        self.task_editor.undo_stack().cleanChanged.connect(self._refresh_title)
+        self.task_editor.selection_changed.connect(self._on_editor_selection_changed)
+        self.bottom_tabs.currentChanged.connect(self._on_bottom_tab_changed)
+        self.inspector.replied.connect(self._on_inspector_replied)
+        self.step_inspector.epoch_requested.connect(self._on_step_epoch_requested)
+        self.step_inspector.follow_latest_changed.connect(self._on_step_follow_changed)
+        self.try_it.text_submitted.connect(self._on_try_text_submitted)
+        self.shapes_view.walkthrough_requested.connect(self._on_walkthrough_requested)
+
+    # ------------------------------------------------------------ project state
+    def task(self) -> Task:
+        """The task as edited."""
+        return self.task_editor.task()
+
+    def model_config(self) -> ModelConfig:
+        """The model configuration as edited."""
+        return self.config_panel.model_config()
+
+    def train_config(self) -> TrainConfig:
+        """The training configuration as edited."""
+        return self.config_panel.train_config()
+
+    def project(self) -> Project:
+        """Everything the user would save, with the run's history."""
+        return Project(
+            self.task(),
+            self.model_config(),
+            self.train_config(),
+            tuple(self._history),
+            self._name,
+            self._description,
+        )
+
+    def history(self) -> list[EpochResult]:
+        """Every epoch recorded since the weights were last fresh."""
+        return list(self._history)
+
+    def set_project(self, project: Project, path: Path | None = None, preset_id: str | None = None) -> None:
+        """Show ``project``: strings, configuration, history; fresh weights."""
+        self.session.reset()
+        self._path = path
+        self._name, self._description = project.name, project.description
+        self.task_editor.set_task(project.task)
+        self.config_panel.set_config(project.model, project.train)
+        self.config_panel.set_current_preset(preset_id)
+        self._history = list(project.history)
+        self._start_fresh_views(project.task, None)
+        self.prediction_log.model().set_history(self._history)
+        self.loss_panel.set_history(self._history)
+        self.film_strip.set_history(self._history)
+        self.gradient_flow.add_results(self._history)
+        self._last_outcome = None
+        self.banner.hide()
+        self._set_dirty(False)
+        self._revalidate()
+        self._update_status()
+
+    def load_preset(self, preset_id: str) -> None:
+        """Load one of the notebook's programs (no unsaved-changes prompt: see _on_preset_chosen)."""
+        preset = get_preset(preset_id)
+        self.set_project(preset.project, None, preset_id)
+        self.state_label.setText(f"Loaded preset “{preset.name}”: ready to train")
+
+    def open_project(self, path: str | os.PathLike) -> bool:
+        """Open a project file; on error the window says why and keeps what it had."""
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            self.banner.show_message(f"Could not open the project: {exc}")
+            QMessageBox.warning(self, "Could not open the project", str(exc))
+            return False
+        self.set_project(project, Path(path))
+        self._add_recent(str(Path(path).resolve()))
+        self.state_label.setText(f"Opened {Path(path).name}")
+        return True
+
+    def save(self) -> bool:
+        """Save to the current file, or ask where."""
+        if self._path is None:
+            return self.save_as()
+        return self._save_to(self._path)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there."""
+        start = str(self._path or Path.home() / "untitled.rnnproj.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
+        if not path:
+            return False
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_project(self.project(), path)
+        except ProjectError as exc:
+            QMessageBox.critical(
+                self, "Could not save the project", f"{exc}\n\nYour work is still open; nothing was lost."
+            )
+            return False
+        self._path = path
+        self._add_recent(str(path.resolve()))
+        self._set_dirty(False)
+        self.state_label.setText(f"Saved {path.name}")
+        return True
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self.setWindowModified(dirty)
+        if not dirty:
+            self.task_editor.undo_stack().setClean()
+        self._refresh_title()
+
+    @Slot()
+    def _refresh_title(self) -> None:
+        name = self._path.name if self._path else (self._name or "untitled")
+        self.setWindowTitle(f"{name}[*] — RNN Studio")
+
+    def _confirm_discard(self) -> bool:
+        """True when it is fine to drop the current project (saved, discarded, or nothing to lose)."""
+        if not self.isWindowModified():
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "The project has unsaved changes. Save them first?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            QMessageBox.Save,
+        )
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    # ----------------------------------------------------------- recent files
+    def recent_files(self) -> list[str]:
+        """Recently opened or saved projects, newest first."""
+        value = app_settings().value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if isinstance(v, str)]
+
+    def _add_recent(self, path: str) -> None:
+        files = [path] + [f for f in self.recent_files() if f != path]
+        app_settings().setValue("recentFiles", files[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for f in files:
+            act = self.recent_menu.addAction(f)
+            act.triggered.connect(lambda _=False, path=f: self._on_recent_triggered(path))
+        self.recent_menu.setEnabled(bool(files))
+
+    def _on_recent_triggered(self, path: str) -> None:
+        if self.session.is_active() or not self._confirm_discard():
+            return
+        self.open_project(path)
+
+    # --------------------------------------------------------------- settings
+    def _restore_settings(self) -> None:
+        s = app_settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        for splitter in (self.main_split, self.centre_split):
+            state = s.value(f"window/{splitter.objectName()}")
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+        self.loss_panel.set_log_scale(s.value("plot/logScale", False, type=bool))
+        self._rebuild_recent_menu()
+
+    def _save_settings(self) -> None:
+        s = app_settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        for splitter in (self.main_split, self.centre_split):
+            s.setValue(f"window/{splitter.objectName()}", splitter.saveState())
+        s.setValue("plot/logScale", self.loss_panel.log_scale())
+        s.sync()
+
+    # ------------------------------------------------------------- validation
+    def _revalidate(self) -> None:
+        task = self.task()
+        task_problems = task.problems()
+        vocab_size = len(task.vocabulary())
+        model, train = self.model_config(), self.train_config()
+        config_problems = model.problems(vocab_size) + train.problems()
+        self.task_editor.set_problems(task_problems)
+        self.task_editor.set_model_config(model)
+        self.config_panel.set_vocab_size(vocab_size)
+        self.config_panel.set_problems(config_problems)
+        self._problems = task_problems + config_problems
+        if task.pairs and not task_problems:
+            seq_len = max(len(p.input) for p in task.pairs)
+            self.shapes_view.set_configuration(model, vocab_size, len(task.pairs), seq_len)
+        n_targets = sum(len(p.target) for p in task.pairs)
+        if vocab_size > 1 and task.pairs:
+            self.loss_panel.set_chance_loss(chance_loss(vocab_size, n_targets, len(task.pairs), train.loss_reduction))
+        else:
+            self.loss_panel.set_chance_loss(None)
+        self._update_actions()
+
+    @Slot(object)
+    def _on_editor_task_changed(self, task: Task) -> None:
+        self.setWindowModified(True)
+        self._revalidate()
+
+    @Slot(object, object)
+    def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
+        self.setWindowModified(True)
+        self._revalidate()
+
+    @Slot(str)
+    def _on_preset_chosen(self, preset_id: str) -> None:
+        if self.session.is_active():
+            return
+        if not self._confirm_discard():
+            self.config_panel.set_current_preset(None)
+            return
+        self.load_preset(preset_id)
+
+    # ------------------------------------------------------------ run control
+    def _update_actions(self) -> None:
+        state = self.session.state
+        active = state != IDLE
+        valid = not self._problems
+        can_continue = self.session.can_continue(self.task(), self.model_config(), self.train_config())
+        self.act_train.setText("&Continue" if can_continue and not active else "&Train")
+        self.act_train.setEnabled(not active and valid)
+        self.act_pause.setEnabled(state in (RUNNING, PAUSED))
+        self.act_pause.setText("&Resume" if state == PAUSED else "&Pause")
+        self.act_step.setEnabled(valid and state in (IDLE, RUNNING, PAUSED))
+        self.act_stop.setEnabled(state in (RUNNING, PAUSED))
+        self.act_reset.setEnabled(not active and (bool(self._history) or can_continue))
+        for act in (self.act_new, self.act_open, *self.preset_actions):
+            act.setEnabled(not active)
+        self.recent_menu.setEnabled(not active and bool(self.recent_files()))
+        self.task_editor.set_read_only(active)
+        self.config_panel.set_read_only(active)
+        stack = self.task_editor.undo_stack()
+        self.act_undo.setEnabled(not active and stack.canUndo())
+        self.act_redo.setEnabled(not active and stack.canRedo())
+        if not valid and not active:
+            first = self._problems[0]
+            more = f" (and {len(self._problems) - 1} more)" if len(self._problems) > 1 else ""
+            self.act_train.setToolTip(f"Fix this first: {first}{more}")
+        else:
+            self.act_train.setToolTip(
+                f"{'Continue from the current weights' if can_continue else 'Train from fresh weights'} (F5)"
+            )
+
+    def _begin_run(self, steps: int | None) -> None:
+        task, model, train = self.task(), self.model_config(), self.train_config()
+        if self._problems:
+            return
+        fresh = not self.session.can_continue(task, model, train)
+        if fresh:
+            self._history.clear()
+            self._start_fresh_views(task, model)
+            self.gradient_flow.set_clipping(train.clip_grad_norm)
+        start_epoch = self._history[-1].epoch if self._history else 0
+        self._run_target_epoch = start_epoch + train.epochs
+        self._run_first = None
+        self._rate = 0.0
+        self._last_outcome = None
+        self.banner.hide()
+        if self.session.start(task, model, train, steps=steps):
+            self.state_label.setText("Starting…" if fresh else "Continuing from the current weights…")
+            self.setWindowModified(True)
+        self._update_status()
+
+    @Slot()
+    def _on_train_triggered(self) -> None:
+        if self.session.state == PAUSED:
+            self.session.resume()
+        elif self.session.state == IDLE:
+            self._begin_run(None)
+
+    @Slot()
+    def _on_pause_triggered(self) -> None:
+        if self.session.state == PAUSED:
+            self.session.resume()
+        else:
+            self.session.pause()
+
+    @Slot()
+    def _on_step_triggered(self) -> None:
+        if self.session.state == IDLE:
+            self._begin_run(1)
+        else:
+            self.session.step()
+
+    @Slot()
+    def _on_stop_triggered(self) -> None:
+        self.session.stop()
+
+    @Slot()
+    def _on_reset_triggered(self) -> None:
+        if self.session.is_active():
+            return
+        self.session.reset()
+        self._history.clear()
+        self._start_fresh_views(self._run_task or self.task(), None)
+        self._last_outcome = None
+        self.banner.hide()
+        self.state_label.setText("Weights reset: the next run starts fresh")
+        self._update_actions()
+        self._update_status()
+
+    # -------------------------------------------------------- session events
+    @Slot(str)
+    def _on_session_state_changed(self, state: str) -> None:
+        self._update_actions()
+        if state == RUNNING:
+            self.state_label.setText("Training…")
+        elif state == PAUSED:
+            self.state_label.setText("Pausing…" if self.session.is_active() else "")
+        elif state == STOPPING:
+            self.state_label.setText("Stopping…")
+        self._update_status()
+
+    @Slot(object)
+    def _on_session_trainer_built(self, info) -> None:
+        self.state_label.setText(f"Training on {info.device}, {info.threads} thread(s)…")
+
+    @Slot(object)
+    def _on_session_results(self, batch: ResultBatch) -> None:
+        if batch.snapshot is not None:
+            self._on_snapshot(batch.snapshot)
+        results = batch.results
+        if not results:
+            return
+        self.film_strip.append(results)
+        if self._clipping_shown():
+            self.gradient_flow.add_results(results)
+        if self._run_first is None:
+            self._run_first = results[0]
+        self._history.extend(results)
+        self.loss_panel.append(results)
+        self.prediction_log.model().append(results)
+        last = results[-1]
+        first = self._run_first
+        if last.elapsed > first.elapsed:
+            self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
+        self._update_status()
+
+    @Slot(int)
+    def _on_session_paused_at(self, epoch: int) -> None:
+        if self.session.state == PAUSED:
+            self.state_label.setText(f"Paused after epoch {epoch}: Resume (F6), Step (F10) or Stop (Shift+F5)")
+
+    @Slot(object)
+    def _on_session_run_ended(self, outcome: RunOutcome) -> None:
+        self._last_outcome = outcome
+        text = outcome.message[:1].upper() + outcome.message[1:]
+        if self._history and outcome.status in (FINISHED, STOPPED):
+            last = self._history[-1]
+            text += f"; loss {last.loss:.4f}, predicted {' | '.join(last.predictions)}"
+        self.state_label.setText(text)
+        if outcome.status in (DIVERGED, FAILED):
+            self.banner.show_message(text, error=True)
+        self._update_actions()
+        self._update_status()
+
+    def _update_status(self) -> None:
+        epoch = self._history[-1].epoch if self._history else 0
+        target = max(self._run_target_epoch, epoch)
+        if self.session.is_active() or self._last_outcome is not None:
+            self.epoch_label.setText(f"epoch {epoch}/{target}")
+            self.progress.set_fraction(epoch, target)
+        else:
+            self.epoch_label.setText(f"epoch {epoch}" if epoch else "")
+            self.progress.set_fraction(0, 1)
+        self.rate_label.setText(f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
+        if self._run_first is not None and self._history:
+            elapsed = self._history[-1].elapsed - self._run_first.elapsed
+            if self.session.is_active() and self._rate > 0:
+                eta = (target - epoch) / self._rate
+                self.time_label.setText(f"elapsed {_format_duration(elapsed)} · ETA {_format_duration(eta)}")
+            else:
+                self.time_label.setText(f"elapsed {_format_duration(elapsed)}")
+        else:
+            self.time_label.setText("")
+
+    # ------------------------------------------------------------- commands
+    @Slot()
+    def _on_new_triggered(self) -> None:
+        if self.session.is_active() or not self._confirm_discard():
+            return
+        project = get_preset(DEFAULT_PRESET).project
+        self.set_project(replace(project, history=(), name="", description=""), None, None)
+        self.state_label.setText("New project")
+
+    @Slot()
+    def _on_open_triggered(self) -> None:
+        if self.session.is_active() or not self._confirm_discard():
+            return
+        start = str(self._path.parent) if self._path else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    @Slot()
+    def _on_about_triggered(self) -> None:
+        QMessageBox.about(self, "About RNN Studio", about_text())
+
+    # ------------------------------------------------------ inside the network
+    def _start_fresh_views(self, task: Task, model: ModelConfig | None) -> None:
+        """Empty every run view for a run of ``task`` (``model`` None: there are no weights)."""
+        self._run_task = task
+        self._run_model = model
+        self._run_vocab = task.vocabulary() if model is not None else None
+        self.snapshots.clear()
+        self.prediction_log.model().set_targets([p.target for p in task.pairs], [p.input for p in task.pairs])
+        self.loss_panel.clear()
+        self.film_strip.clear()
+        self.gradient_flow.clear()
+        self.step_inspector.clear()
+        self.step_inspector.set_snapshot_epochs([])
+        self.try_it.set_inference(None)
+        chars = self._run_vocab.chars if self._run_vocab is not None else task.vocabulary().chars
+        self.step_inspector.set_vocabulary(chars)
+        self.try_it.set_vocabulary(chars)
+        self._on_editor_selection_changed(self.task_editor.selected_pair())
+
+    def _inspected_pair(self) -> Pair | None:
+        """The selected pair as the run knew it (None if it was added after the run)."""
+        task = self._run_task
+        index = self.task_editor.selected_pair()
+        if task is None or not 0 <= index < len(task.pairs):
+            return None
+        return task.pairs[index]
+
+    def _visible(self, view: QWidget) -> bool:
+        return self.bottom_tabs.currentWidget() is view
+
+    def _clipping_shown(self) -> bool:
+        return self._visible(self.gradient_flow)
+
+    def _on_snapshot(self, snapshot: WeightSnapshot) -> None:
+        self.snapshots.add(snapshot)
+        if self._visible(self.step_inspector):
+            self.step_inspector.set_snapshot_epochs(self.snapshots.epochs())
+            if self.step_inspector.follows_latest():
+                self._request_steps(None)
+        elif self._visible(self.try_it):
+            self._request_try(self.try_it.text())
+        elif self._visible(self.gradient_flow):
+            self.gradient_flow.add_snapshots([snapshot])
+
+    def _request_steps(self, epoch: int | None) -> None:
+        snapshot = self.snapshots.latest() if epoch is None else self.snapshots.nearest(epoch)
+        pair = self._inspected_pair()
+        if snapshot is None or self._run_model is None or self._run_vocab is None:
+            self.step_inspector.set_inference(None)
+            return
+        if pair is None:
+            self.step_inspector.set_message("This pair was added after the run: train again to look inside it.")
+            return
+        self.inspector.submit(
+            InferenceRequest("steps", self._run_model, self._run_vocab, snapshot, pair.input, pair.target)
+        )
+
+    def _request_try(self, text: str) -> None:
+        snapshot = self.snapshots.latest()
+        if not text or self.try_it.problems():
+            return
+        if snapshot is None or self._run_model is None or self._run_vocab is None:
+            self.try_it.set_message("No trained weights yet: press Train (F5) or Step (F10) first.")
+            return
+        self.inspector.submit(InferenceRequest("try", self._run_model, self._run_vocab, snapshot, text))
+
+    @Slot(int)
+    def _on_editor_selection_changed(self, index: int) -> None:
+        pair = self._inspected_pair()
+        if pair is not None:
+            self.film_strip.set_pair(index, pair.input, pair.target)
+            self.gradient_flow.set_input_text(max((p.input for p in self._run_task.pairs), key=len))
+        if self._visible(self.step_inspector):
+            self._request_steps(None if self.step_inspector.follows_latest() else self.step_inspector.selected_epoch())
+
+    @Slot(int)
+    def _on_bottom_tab_changed(self, _index: int) -> None:
+        """Hidden views are not fed during a run; the one shown is brought up to date."""
+        if self._visible(self.step_inspector):
+            self.step_inspector.set_snapshot_epochs(self.snapshots.epochs())
+            follow = self.step_inspector.follows_latest()
+            self._request_steps(None if follow else self.step_inspector.selected_epoch())
+        elif self._visible(self.try_it):
+            self._request_try(self.try_it.text())
+        elif self._visible(self.gradient_flow):
+            self.gradient_flow.set_snapshots(list(self.snapshots))
+            self.gradient_flow.add_results(self._history)
+
+    @Slot(int)
+    def _on_step_epoch_requested(self, epoch: int) -> None:
+        self._request_steps(epoch)
+
+    @Slot(bool)
+    def _on_step_follow_changed(self, follow: bool) -> None:
+        if follow:
+            self._request_steps(None)
+
+    @Slot(str)
+    def _on_try_text_submitted(self, text: str) -> None:
+        self._request_try(text)
+
+    @Slot(object)
+    def _on_walkthrough_requested(self, params: dict) -> None:
+        self.inspector.submit(WalkthroughRequest("lesson", **params))
+
+    @Slot(object)
+    def _on_inspector_replied(self, reply: InspectorReply) -> None:
+        request = reply.request
+        if reply.channel == "lesson":
+            if reply.error:
+                self.shapes_view.set_message(reply.error)
+            else:
+                self.shapes_view.set_walkthrough(reply.result)
+            return
+        view = self.step_inspector if reply.channel == "steps" else self.try_it
+        if reply.error:
+            view.set_message(reply.error)
+        elif reply.channel == "try" and request.text != self.try_it.text():
+            return  # the user typed on; a newer request is on its way
+        else:
+            view.set_inference(reply.result, request.snapshot.epoch)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.session.shutdown()
+        self.inspector.shutdown()
+        self._save_settings()
+        event.accept()
+
+
+def about_text() -> str:
+    """Versions of RNN Studio, Python, torch (if loaded or installed) and Qt."""
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    torch_version = _torch_version()
+    return (
+        f"<b>RNN Studio {__version__}</b><br>"
+        "Build small recurrent networks on character sequences, train them live and watch them learn.<br><br>"
+        f"Python {platform.python_version()}<br>"
+        f"torch {torch_version}<br>"
+        f"Qt {qVersion()} (PySide6 {pyside_version})"
+    )
+
+
+def _torch_version() -> str:
+    module = sys.modules.get("torch")
+    if module is not None:
+        return str(module.__version__)
+    try:
+        from importlib.metadata import version
+
+        return version("torch")
+    except Exception:
+        return "not installed"

@@ -1,0 +1,219 @@
+"""The headless command line: the notebook's lines, JSON lines, saving, and one clear line per bad argument.
+
+A few runs go through ``python main.py`` in a real subprocess (each pays for importing
+torch); the rest call ``rnnstudio.cli.main(argv)`` in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnstudio.cli import main
+from rnnstudio.core.presets import get_preset
+from rnnstudio.core.project_io import load_project, load_weights_file
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+LINE = re.compile(r"Predicted: (?P<pred>.+), Epoch \[(?P<epoch>\d+)/(?P<total>\d+)\] loss = (?P<loss>\d+\.\d{3})")
+EPOCH_KEYS = {"epoch", "loss", "accuracy", "predictions"}
+
+
+def run_main_py(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+    )
+
+
+def in_process_run(preset_id: str, epochs: int | None = None):
+    from rnnstudio.core.trainer import Trainer
+
+    project = get_preset(preset_id).project
+    trainer = Trainer(project.task, project.model, project.train)
+    return trainer, list(trainer.epochs(count=epochs))
+
+
+# --- real subprocesses -----------------------------------------------------------------------
+
+
+def test_train_preset_prints_the_notebooks_lines_and_matches_an_in_process_run() -> None:
+    proc = run_main_py("train", "--preset", "rnn-embedding")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 15
+    for n, line in enumerate(lines, start=1):
+        m = LINE.fullmatch(line)
+        assert m, line
+        assert (int(m["epoch"]), int(m["total"])) == (n, 15)
+    assert LINE.fullmatch(lines[-1])["pred"] == "ohlol"
+    _, results = in_process_run("rnn-embedding")
+    expected = [f"Predicted: {r.predictions[0]}, Epoch [{r.epoch}/15] loss = {r.loss:.3f}" for r in results]
+    assert lines == expected
+
+
+def test_jsonl_prints_only_json_and_saves_project_and_weights(tmp_path: Path) -> None:
+    project_path, weights_path = tmp_path / "run.json", tmp_path / "run.safetensors"
+    proc = run_main_py(
+        "train",
+        "--preset",
+        "rnn-onehot",
+        "--epochs",
+        "4",
+        "--jsonl",
+        "--save-project",
+        str(project_path),
+        "--save-weights",
+        str(weights_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]  # every line is JSON
+    assert all(isinstance(r, dict) for r in records)
+    per_epoch = [r for r in records if "epoch" in r]
+    assert [set(r) for r in per_epoch] == [EPOCH_KEYS] * 4
+    assert [r["epoch"] for r in per_epoch] == [1, 2, 3, 4]
+    assert records[:4] == per_epoch  # epochs first, in order
+    assert len(records) <= 5
+    if len(records) == 5:
+        assert records[4]["outcome"] == "finished"
+    trainer, results = in_process_run("rnn-onehot", 4)
+    assert [r["loss"] for r in per_epoch] == pytest.approx([r.loss for r in results], rel=1e-6)
+    assert [r["predictions"] for r in per_epoch] == [list(r.predictions) for r in results]
+
+    saved = load_project(project_path)
+    assert [r.epoch for r in saved.history] == [1, 2, 3, 4]
+    assert [r.loss for r in saved.history] == [r["loss"] for r in per_epoch]  # exactly what was printed
+    assert [r.accuracy for r in saved.history] == [r["accuracy"] for r in per_epoch]
+    assert saved.task == get_preset("rnn-onehot").project.task
+    assert saved.model == get_preset("rnn-onehot").project.model
+    assert saved.train.epochs == 4  # the options given are part of the saved project
+
+    arrays, metadata = load_weights_file(weights_path)
+    assert metadata["epoch"] == "4"
+    assert json.loads(metadata["vocab"]) == ["e", "h", "l", "o"]
+    weights = trainer.snapshot().weights
+    assert set(arrays) == set(weights)
+    for name in weights:
+        np.testing.assert_allclose(arrays[name], weights[name], rtol=1e-6, atol=1e-7)
+
+
+def test_bad_argument_in_a_real_process_exits_2_with_one_line_and_no_traceback() -> None:
+    proc = run_main_py("train", "--epochs", "x")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == ["rnnstudio: error: argument --epochs: invalid int value: 'x'"]
+
+
+# --- in-process ------------------------------------------------------------------------------
+
+
+BAD_ARGUMENTS = [
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    (["train", "--epochs", "x"], "--epochs: invalid int value: 'x'"),
+    (["train", "--lr", "fast"], "--lr: invalid float value: 'fast'"),
+    (["train", "--input", "hello"], "--input given 1 time(s) but --target 0"),
+    (["train", "--target", "ohlol"], "--input given 0 time(s) but --target 1"),
+    (["train", "--project", "/nonexistent/dir/project.json"], "/nonexistent/dir/project.json does not exist"),
+    (["train", "--project", str(DATA / "project_corrupt.json")], "is corrupt"),
+    (["train", "--project", str(DATA / "project_newer.json")], "newer RNN Studio"),
+    (["train", "--input", "hello", "--target", "ohl"], "pair 1, target, position 4: has 3 characters"),
+    (["train", "--input", "ab", "--target", "bc", "--vocab", "ab"], "target, position 2: 'c' is not in the vocabulary"),
+    (["train", "--input", "", "--target", "x"], "pair 1, input: is empty"),
+    (["train", "--preset", "nope"], "no preset 'nope'; the presets are rnncell-onehot, rnn-onehot, rnn-embedding"),
+    (["train", "--preset", "rnn-onehot", "--project", "p.json"], "not allowed with argument --preset"),
+    (["train", "--lr", "0"], "learning rate must be above 0"),
+    (["train", "--hidden", "many"], "give a whole number or 'auto'"),
+    (["train", "--cell", "transformer"], "invalid choice: 'transformer'"),
+    (["train", "--preset", "rnn-onehot", "--hidden", "7"], "set it to 4 or auto"),
+    (["train", "--preset", "rnncell-onehot", "--layers", "2"], "set layers to 1"),
+    (["presets", "--all"], "unrecognized arguments: --all"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), BAD_ARGUMENTS, ids=[" ".join(a) for a, _ in BAD_ARGUMENTS])
+def test_bad_arguments_exit_2_with_one_line_naming_the_problem(capsys, argv: list[str], expected: str) -> None:
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # nothing trained, nothing printed
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("rnnstudio: error: ")
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_several_problems_share_the_one_line(capsys) -> None:
+    assert main(["train", "--epochs", "0", "--lr", "nan", "--input", "ab", "--target", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "epochs" in err and "learning rate" in err and "pair 1, target" in err
+
+
+def test_presets_lists_the_three_ids(capsys) -> None:
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    ids = [line.split(":")[0].split(" ")[0] for line in out.splitlines() if not line.startswith(" ")]
+    assert ids == ["rnncell-onehot", "rnn-onehot", "rnn-embedding"]
+    assert "rnn-embedding (default):" in out
+
+
+def test_pairs_and_options_from_the_command_line(capsys) -> None:
+    argv = ["train", "--input", "hello", "--input", "xy", "--target", "ohlol", "--target", "yx"]
+    argv += ["--epochs", "3", "--hidden", "12", "--cell", "gru", "--seed", "3"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for n, line in enumerate(lines, start=1):
+        m = LINE.fullmatch(line)
+        assert m and int(m["epoch"]) == n and m["total"] == "3", line
+        first, second = m["pred"].split(" | ")  # one prediction per pair
+        assert len(first) == 5 and len(second) == 2
+
+
+def test_diverged_run_exits_1_with_the_advice_on_stderr(capsys) -> None:
+    argv = ["train", "--input", "hello", "--target", "ohlol", "--cell", "rnn", "--encoding", "embedding"]
+    argv += ["--hidden", "64", "--layers", "2", "--nonlinearity", "relu", "--head", "linear", "--optimizer", "sgd"]
+    argv += ["--lr", "10", "--loss", "sum", "--seed", "0", "--epochs", "30", "--jsonl"]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[-1]["outcome"] == "diverged" and "epoch" not in records[-1]
+    assert all(set(r) == EPOCH_KEYS for r in records[:-1])
+    assert re.fullmatch(r"rnnstudio: diverged at epoch \d+, loss (nan|inf): try a lower learning rate\n", err), err
+
+
+def test_project_file_is_the_starting_point_and_its_old_history_is_not_kept(tmp_path: Path, capsys) -> None:
+    out_path = tmp_path / "continued.json"
+    argv = ["train", "--project", str(DATA / "project_v1.json"), "--epochs", "2", "--jsonl"]
+    assert main([*argv, "--save-project", str(out_path)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    per_epoch = [r for r in records if "epoch" in r]
+    assert [r["epoch"] for r in per_epoch] == [1, 2]
+    assert all(len(r["predictions"]) == 3 for r in per_epoch)  # the file's three pairs
+    assert all("grad_norm" in r for r in per_epoch)  # the file's clipping is on
+    original = load_project(DATA / "project_v1.json")
+    saved = load_project(out_path)
+    assert saved.task == original.task and saved.model == original.model
+    assert [r.epoch for r in saved.history] == [1, 2]
+
+
+def test_failed_save_after_training_is_reported_in_one_line(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "missing-folder" / "p.json"
+    assert main(["train", "--preset", "rnn-onehot", "--epochs", "1", "--save-project", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1  # the epoch was trained and shown
+    assert len(err.splitlines()) == 1 and "cannot save" in err
+    assert not target.parent.exists()

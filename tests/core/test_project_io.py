@@ -1,0 +1,345 @@
+"""Project and weights files: round trips, committed old and broken files, atomic saves, no pickle."""
+
+from __future__ import annotations
+
+import ast
+import errno
+import os
+import re
+import tokenize
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnstudio.core import project_io
+from rnnstudio.core.config import ModelConfig, TrainConfig
+from rnnstudio.core.presets import get_preset
+from rnnstudio.core.project_io import (
+    Project,
+    ProjectError,
+    dumps_project,
+    load_project,
+    load_weights_file,
+    loads_project,
+    save_project,
+    save_weights,
+)
+from rnnstudio.core.results import EpochResult
+from rnnstudio.core.sequences import Pair, Task
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PACKAGE = Path(__file__).resolve().parents[2] / "rnnstudio"
+
+
+def sample_project(vocab: str | None = "olhe 日本🙂") -> Project:
+    return Project(
+        task=Task.of([("hello", "ohlol"), ("日本 🙂", "🙂 本日")] if vocab is None else [("hello", "ohlol")], vocab),
+        model=ModelConfig(
+            cell="lstm", encoding="embedding", embedding_size=5, hidden_size=9, num_layers=2, dropout=0.1
+        ),
+        train=TrainConfig(optimizer="rmsprop", lr=0.02, momentum=0.3, epochs=12, seed=41, clip_grad_norm=2.0),
+        history=(
+            EpochResult(1, 1.3862943611198906, 0.2, ("lllll",), 0.0031, grad_norm=3.25, clipped=True),
+            EpochResult(2, 0.1 + 0.2, 0.4, ("ohlll",), 0.0062),  # a float with no short decimal form
+            EpochResult(3, 1e-300, 1.0, ("ohlol",), 0.0093, grad_norm=0.75, clipped=False),
+        ),
+        name="My project 🙂",
+        description="two lines\nof description",
+    )
+
+
+# --- round trips -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vocab", ["olhe 日本🙂", None], ids=["explicit", "derived"])
+def test_save_and_load_keep_everything(tmp_path: Path, vocab: str | None) -> None:
+    project = sample_project(vocab)
+    path = tmp_path / "p.json"
+    save_project(project, path)
+    loaded = load_project(path)
+    assert loaded == project
+    assert loaded.task.vocab == (None if vocab is None else tuple(vocab))  # derived stays derived
+    assert loaded.history[1].loss == 0.1 + 0.2  # bit for bit
+    assert loaded.history[0].grad_norm == 3.25 and loaded.history[0].clipped
+    assert loaded.history[1].grad_norm is None
+    assert loaded.task.vocabulary().chars == project.task.vocabulary().chars
+
+
+def test_save_without_history(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path, include_history=False)
+    loaded = load_project(path)
+    assert loaded.history == ()
+    assert loaded.task == sample_project().task
+
+
+def test_saved_file_is_readable_utf8_json_with_a_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path)
+    text = path.read_bytes().decode("utf-8")
+    assert '"schema_version": 1' in text
+    assert "My project 🙂" in text  # not \u-escaped: people can read and diff their projects
+
+
+def test_presets_round_trip_through_a_file(tmp_path: Path) -> None:
+    project = get_preset("rnn-embedding").project
+    save_project(project, tmp_path / "preset.json")
+    assert load_project(tmp_path / "preset.json") == project
+
+
+# --- the committed files ---------------------------------------------------------------------
+
+
+def test_committed_version_1_project_loads_with_its_history() -> None:
+    project = load_project(DATA / "project_v1.json")
+    assert project.name == "Three pairs, explicit vocabulary"
+    assert project.task.pairs == (Pair("hello", "ohlol"), Pair("hi le", "le hi"), Pair("日本", "本日"))
+    assert project.task.vocab == ("o", "l", "h", "e", "i", " ", "日", "本")
+    assert project.task.problems() == []
+    assert project.model == ModelConfig(
+        cell="gru",
+        encoding="embedding",
+        embedding_size=6,
+        hidden_size=12,
+        num_layers=2,
+        nonlinearity="tanh",
+        dropout=0.25,
+        head="linear",
+    )
+    assert project.train == TrainConfig(
+        optimizer="sgd",
+        lr=0.5,
+        momentum=0.9,
+        epochs=40,
+        seed=7,
+        loss_reduction="sum",
+        clip_grad_norm=1.5,
+        device="cpu",
+        threads=1,
+    )
+    assert [r.epoch for r in project.history] == [1, 2, 3]
+    assert [r.loss for r in project.history] == [3.912, 3.1, 2.5]
+    assert [r.accuracy for r in project.history] == [0.25, 0.5, 0.75]
+    assert project.history[2].predictions == ("ohlol", "le hl", "本日")
+    assert [(r.grad_norm, r.clipped) for r in project.history] == [(2.75, True), (1.25, False), (0.5, False)]
+    assert project.history[1].elapsed == 0.008
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("project_corrupt.json", r"is corrupt: not valid JSON at line 17, column \d+"),
+        ("project_truncated.json", r"is truncated"),
+        ("project_newer.json", r"newer RNN Studio \(schema_version 99\).*upgrade"),
+        ("not_a_project.json", r"not an RNN Studio project"),
+        ("binary_not_utf8.json", r"not a text file: it is not an RNN Studio project"),
+    ],
+)
+def test_committed_bad_files_are_refused_with_the_reason(name: str, expected: str) -> None:
+    path = DATA / name
+    with pytest.raises(ProjectError) as info:
+        load_project(path)
+    message = str(info.value)
+    assert re.search(expected, message), message
+    assert str(path) in message  # which file
+
+
+def test_project_saved_by_an_editor_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "edited.json"
+    path.write_bytes(b"\xef\xbb\xbf" + (DATA / "project_v1.json").read_bytes())
+    assert load_project(path) == load_project(DATA / "project_v1.json")
+
+
+def test_missing_file_and_folder_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="does not exist"):
+        load_project(tmp_path / "nope.json")
+    with pytest.raises(ProjectError, match="is a folder"):
+        load_project(tmp_path)
+
+
+def test_every_cut_of_a_project_reads_as_truncated_not_corrupt() -> None:
+    # a copy or download cut short can stop anywhere: inside a string, a number, a literal, between tokens
+    text = dumps_project(sample_project())
+    text_ascii = text.encode("ascii", "backslashreplace").decode("ascii").replace("\\U0001f642", "\\ud83d\\ude42")
+    assert loads_project(text_ascii) == sample_project()  # the same project, written with \\u escapes
+    for source in (text, text_ascii):
+        end = len(source.rstrip())
+        for n in range(end):
+            with pytest.raises(ProjectError) as info:
+                loads_project(source[:n])
+            assert "truncated" in str(info.value), (n, source[max(0, n - 20) : n], str(info.value))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"schema_version": 1, "pairs": [] ] }',
+        '{"schema_version": 1,, "pairs": []}',
+        '{"schema_version": 1} 2',
+        '{"schema_version": 1, "name": "\\uZZZZ"}',
+        '{"schema_version": tru, "pairs": []}',
+    ],
+)
+def test_bad_json_before_the_end_is_corrupt_not_truncated(text: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        loads_project(text)
+    assert "corrupt" in str(info.value) and "line 1" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ('{"schema_version": 0, "pairs": []}', "unknown schema_version 0"),
+        ('{"schema_version": "1", "pairs": []}', "no valid schema_version"),
+        ('{"schema_version": true, "pairs": []}', "no valid schema_version"),
+        ("[1, 2, 3]", "not an RNN Studio project"),
+        ('{"schema_version": 1, "pairs": "hello"}', "'pairs' must be a list"),
+        ('{"schema_version": 1, "pairs": [{"input": "ab", "target": 3}]}', "pair 1: input and target must be strings"),
+        ('{"schema_version": 1, "pairs": [], "vocab": "abc"}', "'vocab' must be null"),
+        ('{"schema_version": 1, "pairs": [], "model": {"num_layers": "2"}}', "model.num layers: has the wrong type"),
+        ('{"schema_version": 1, "pairs": [], "train": {"optimiser": "adam"}}', "unknown field 'optimiser'"),
+        (
+            '{"schema_version": 1, "pairs": [], "history": [{"epoch": 1, "loss": 1, "accuracy": 0, "predictions": []},'
+            ' {"epoch": 2, "loss": "x", "accuracy": 0, "predictions": []}]}',
+            "history entry 2 is malformed",
+        ),
+        (
+            '{"schema_version": 1, "pairs": [], "history": '
+            '[{"epoch": 1, "loss": NaN, "accuracy": 0, "predictions": []}]}',
+            "history entry 1 is malformed",
+        ),
+    ],
+)
+def test_documents_that_are_not_valid_projects_name_the_problem(doc: str, expected: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        loads_project(doc, "x.json")
+    assert expected in str(info.value)
+    assert str(info.value).startswith("x.json")
+
+
+# --- atomic saves ----------------------------------------------------------------------------
+
+
+def _fail(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync"])
+def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, monkeypatch, failing: str) -> None:
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path)
+    before = path.read_bytes()
+    changed = Project(Task.of([("ab", "ba")]))
+    monkeypatch.setattr(project_io.os, failing, _fail)
+    with pytest.raises(ProjectError) as info:
+        save_project(changed, path)
+    assert "cannot save" in str(info.value) and "No space left" in str(info.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
+    monkeypatch.undo()
+    save_project(changed, path)  # and once the disk is fine again, the save goes through
+    assert load_project(path) == changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
+
+
+def test_failed_first_save_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(project_io.os, "replace", _fail)
+    with pytest.raises(ProjectError):
+        save_project(sample_project(), tmp_path / "new.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_weights_save_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "w.safetensors"
+    save_weights({"a": np.arange(3, dtype=np.float32)}, path, {})
+    before = path.read_bytes()
+    monkeypatch.setattr(project_io.os, "fsync", _fail)
+    with pytest.raises(ProjectError, match="cannot save"):
+        save_weights({"a": np.zeros(5, dtype=np.float32)}, path, {})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]
+
+
+def test_saving_into_a_missing_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="cannot save"):
+        save_project(sample_project(), tmp_path / "no" / "such" / "p.json")
+
+
+# --- weights ---------------------------------------------------------------------------------
+
+
+def test_weights_round_trip_and_load_into_a_fresh_trainer(tmp_path: Path) -> None:
+    from rnnstudio.core.trainer import Trainer
+
+    preset = get_preset("rnn-embedding").project
+    trainer = Trainer(preset.task, preset.model, preset.train)
+    for _ in trainer.epochs(count=5):
+        pass
+    weights = trainer.snapshot().weights
+    path = tmp_path / "w.safetensors"
+    save_weights(weights, path, {"epoch": "5", "note": "日本"})
+    arrays, metadata = load_weights_file(path)
+    assert set(arrays) == set(weights) == set(trainer.model.state_dict())
+    for name, array in weights.items():
+        assert arrays[name].dtype == array.dtype
+        np.testing.assert_array_equal(arrays[name], array)
+    assert metadata["epoch"] == "5" and metadata["note"] == "日本"
+    assert metadata["format"] == "rnnstudio-weights"
+
+    other = Trainer(preset.task, preset.model, TrainConfig(seed=99))  # different initial weights
+    assert other.infer("hello").probabilities.tolist() != trainer.infer("hello").probabilities.tolist()
+    other.load_weights(arrays)
+    np.testing.assert_array_equal(other.infer("hello").probabilities, trainer.infer("hello").probabilities)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not safetensors at all", b"\x10\x00\x00\x00\x00\x00\x00\x00{broken json!!!}", os.urandom(2048)],
+    ids=["empty", "text", "bad-header", "random"],
+)
+def test_garbage_weights_file_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(ProjectError, match="not a valid weights file"):
+        load_weights_file(path)
+
+
+def test_missing_weights_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="does not exist"):
+        load_weights_file(tmp_path / "none.safetensors")
+
+
+# --- nothing is ever unpickled ---------------------------------------------------------------
+
+
+UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "joblib", "shelve", "marshal"}
+
+
+def test_no_module_uses_pickle_or_torch_load() -> None:
+    sources = sorted(PACKAGE.rglob("*.py"))
+    assert PACKAGE / "core" / "project_io.py" in sources
+    offenders = []
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text, filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names = {(node.module or "").split(".")[0]}
+                if node.module == "torch" and any(a.name == "load" for a in node.names):
+                    offenders.append(f"{path}:{node.lineno}: from torch import load")
+            elif isinstance(node, ast.Attribute) and node.attr == "load":
+                base = node.value
+                if isinstance(base, ast.Name) and base.id in ("torch", "pickle"):
+                    offenders.append(f"{path}:{node.lineno}: {base.id}.load")
+                continue
+            else:
+                continue
+            offenders += [f"{path}:{node.lineno}: imports {n}" for n in names & UNSAFE_MODULES]
+        # the names in code, not in comments or docstrings (which may say "never pickle")
+        with path.open("rb") as f:
+            code_names = {t.string for t in tokenize.tokenize(f.readline) if t.type == tokenize.NAME}
+        offenders += [f"{path}: uses the name {n}" for n in sorted(code_names & (UNSAFE_MODULES | {"weights_only"}))]
+    assert offenders == []

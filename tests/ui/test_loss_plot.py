@@ -1,0 +1,337 @@
+"""LossPlot / LossPanel: exact curve data, items made once, chance line, log scale, read-out, exports."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from rnnstudio.core.results import EpochResult
+from rnnstudio.ui import loss_plot
+from rnnstudio.ui.loss_plot import CHANCE_LABEL, LossPanel, LossPlot
+
+
+def make_results(first: int, count: int, seed: int = 0) -> list[EpochResult]:
+    """Epochs first..first+count-1 with a noisy decreasing loss and a rising accuracy."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for e in range(first, first + count):
+        loss = 1.6 * math.exp(-e / 40) + 0.01 + 0.02 * float(rng.random())
+        acc = min(1.0, round((1 - math.exp(-e / 30)) * 5) / 5)
+        out.append(EpochResult(e, loss, acc, ("ohlol",), e * 0.01))
+    return out
+
+
+@pytest.fixture
+def panel(qtbot):
+    w = LossPanel()
+    qtbot.addWidget(w)
+    w.resize(800, 450)
+    return w
+
+
+def first_item(panel: LossPanel):
+    return panel.plot.plotItem.listDataItems()[0]
+
+
+def test_built_alone_with_labels(qtbot):
+    w = LossPanel()
+    qtbot.addWidget(w)
+    assert isinstance(w.plot, LossPlot)
+    assert w.plot.objectName() == "lossPlot"
+    item = w.plot.plotItem
+    assert item.getAxis("bottom").labelText == "epoch"
+    assert item.getAxis("left").labelText == "loss"
+    assert item.getAxis("right").labelText == "accuracy"
+    assert item.getAxis("right").isVisible()
+    assert len(w.epochs()) == 0 and not w.png_button.isEnabled() and not w.csv_button.isEnabled()
+    # The legend names both curves.
+    labels = [label.text for _, label in w.plot._legend.items]
+    assert any("loss" in t for t in labels) and any("accuracy" in t for t in labels)
+
+
+def test_append_batches_feed_the_first_data_item_exactly(panel):
+    # A continued run: epochs start at 11, not 1.
+    results = make_results(11, 250)
+    for i in range(0, 250, 60):
+        panel.append(results[i : i + 60])
+    losses = np.array([r.loss for r in results])
+    epochs = np.array([r.epoch for r in results])
+    accs = np.array([r.accuracy for r in results])
+    item = first_item(panel)
+    assert np.array_equal(item.yData, losses)
+    assert np.array_equal(item.xData, epochs)
+    x, y = item.getData()
+    assert np.array_equal(y, losses) and np.array_equal(x, epochs)
+    assert np.array_equal(panel.losses(), losses)
+    assert np.array_equal(panel.epochs(), epochs)
+    assert np.array_equal(panel.accuracies(), accs)
+    assert np.array_equal(panel.plot.accuracy_curve().yData, accs)
+    # Getters return copies: changing them does not change the plot.
+    panel.losses()[0] = 99.0
+    assert panel.losses()[0] == losses[0]
+    assert panel.csv_button.isEnabled() and panel.png_button.isEnabled()
+
+
+def test_items_are_created_once_and_fed_one_set_data_per_call(panel, monkeypatch):
+    panel.append(make_results(1, 5))
+    item = first_item(panel)
+    accuracy = panel.plot.accuracy_curve()
+    chance = panel.plot.chance_line()
+    n_items = len(panel.plot.plotItem.listDataItems())
+    calls = []
+    original = type(item).setData
+    monkeypatch.setattr(item, "setData", lambda *a, **k: (calls.append(1), original(item, *a, **k)))
+    batches = [make_results(6 + 100 * k, 100) for k in range(5)]
+    for batch in batches:
+        panel.append(batch)
+    assert len(calls) == 5
+    assert first_item(panel) is item
+    assert panel.plot.accuracy_curve() is accuracy and panel.plot.chance_line() is chance
+    assert len(panel.plot.plotItem.listDataItems()) == n_items
+    assert len(item.yData) == 505
+
+
+def test_accuracy_view_is_x_linked_with_fixed_range(panel):
+    panel.append(make_results(1, 200))
+    view = panel.plot.accuracy_view()
+    low, high = view.viewRange()[1]
+    assert (low, high) == pytest.approx((0.0, 1.05))
+    assert view.linkedView(view.XAxis) is panel.plot.plotItem.vb
+    # Accuracy is not a data item of the loss plot, so the loss curve stays first.
+    assert panel.plot.accuracy_curve() not in panel.plot.plotItem.listDataItems()
+
+
+def test_chance_line_value_hidden_and_log_units(panel):
+    panel.append(make_results(1, 50))
+    line = panel.plot.chance_line()
+    chance = math.log(5)
+    panel.set_chance_loss(chance)
+    assert line.isVisible()
+    assert line.value() == pytest.approx(chance)
+    assert line.label.format == CHANCE_LABEL == "chance ln|V|"
+    panel.set_log_scale(True)
+    assert line.value() == pytest.approx(math.log10(chance))
+    panel.set_chance_loss(2.0)
+    assert line.value() == pytest.approx(math.log10(2.0))
+    panel.set_log_scale(False)
+    assert line.value() == pytest.approx(2.0)
+    panel.set_chance_loss(None)
+    assert not line.isVisible()
+    panel.set_log_scale(True)
+    assert not line.isVisible()
+
+
+def test_log_toggle_from_the_checkbox(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(make_results(1, 100))
+    panel.set_chance_loss(1.5)
+    with qtbot.waitSignal(panel.log_scale_changed) as blocker:
+        qtbot.mouseClick(panel.log_check, Qt.LeftButton)
+    assert blocker.args == [True]
+    assert panel.log_scale() and panel.plot.log_scale()
+    item = first_item(panel)
+    assert item.opts["logMode"][1] is True
+    assert panel.plot.plotItem.getAxis("left").logMode
+    assert not panel.plot.plotItem.getAxis("right").logMode  # accuracy stays linear
+    assert panel.plot.chance_line().value() == pytest.approx(math.log10(1.5))
+    # .yData keeps the raw losses; getData is in log10 view units, as pyqtgraph does.
+    assert np.array_equal(item.yData, panel.losses())
+    assert np.allclose(item.getData()[1], np.log10(panel.losses()))
+    with qtbot.waitSignal(panel.log_scale_changed) as blocker:
+        qtbot.mouseClick(panel.log_check, Qt.LeftButton)
+    assert blocker.args == [False]
+    assert not panel.log_scale() and item.opts["logMode"][1] is False
+    # The programmatic setter keeps the checkbox in step.
+    panel.set_log_scale(True)
+    assert panel.log_check.isChecked()
+
+
+def test_csv_export_holds_every_epoch_at_full_precision(panel, tmp_path):
+    results = make_results(3, 120)
+    panel.append(results)
+    path = tmp_path / "losses.csv"
+    panel.export_csv(str(path))
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["epoch", "loss", "accuracy"]
+    assert len(rows) == 121
+    assert [int(r[0]) for r in rows[1:]] == [r.epoch for r in results]
+    assert [float(r[1]) for r in rows[1:]] == [r.loss for r in results]
+    assert [float(r[2]) for r in rows[1:]] == [r.accuracy for r in results]
+    assert os.listdir(tmp_path) == ["losses.csv"]  # no temporary file left behind
+
+
+def test_csv_export_failure_raises_and_keeps_the_old_file(panel, tmp_path, monkeypatch):
+    panel.append(make_results(1, 3))
+    with pytest.raises(OSError):
+        panel.export_csv(str(tmp_path / "missing" / "losses.csv"))
+    target = tmp_path / "keep.csv"
+    target.write_text("old")
+
+    def failing_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(loss_plot.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space"):
+        panel.export_csv(str(target))
+    # Written through a temporary file: the old file is intact and no temporary file is left.
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["keep.csv"]
+
+
+def test_png_export_writes_a_png(panel, tmp_path):
+    panel.append(make_results(1, 200))
+    panel.set_chance_loss(math.log(5))
+    path = tmp_path / "plot.png"
+    panel.export_png(str(path))
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = QImage(str(path))
+    assert not image.isNull() and image.width() > 100 and image.height() > 100
+    # Not a blank image: the loss curve's blue is in it somewhere.
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+    assert len(colours) > 3
+
+
+def test_export_buttons_ask_for_a_file_and_report_failures(panel, qtbot, tmp_path, monkeypatch):
+    panel.append(make_results(1, 10))
+    good = tmp_path / "out"  # no suffix: the panel adds .csv
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(good), "CSV files (*.csv)"))
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a))
+    qtbot.mouseClick(panel.csv_button, Qt.LeftButton)
+    assert (tmp_path / "out.csv").read_text().startswith("epoch,loss,accuracy\n")
+    assert warnings == []
+
+    bad = tmp_path / "missing" / "plot.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(bad), "PNG images (*.png)"))
+    qtbot.mouseClick(panel.png_button, Qt.LeftButton)
+    assert len(warnings) == 1
+    assert str(bad) in warnings[0][2]
+
+    # Cancelling the dialog writes nothing and says nothing.
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert panel.ask_export_csv() is None
+    assert len(warnings) == 1
+
+
+def test_readout_names_the_epoch_nearest_the_mouse(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(make_results(1, 200))
+    vb = panel.plot.plotItem.vb
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 200)
+    scene = panel.plot.scene()
+    assert panel.readout_label.text().startswith("latest: epoch 200")
+
+    scene.sigMouseMoved.emit(vb.mapViewToScene(QPointF(57.3, 0.5)))
+    assert panel.readout_label.text().startswith("epoch 57 ")
+    loss = panel.losses()[56]
+    assert f"loss {loss:.4f}" in panel.readout_label.text()
+    assert panel.plot.hovered_epoch() == 57
+    scene.sigMouseMoved.emit(vb.mapViewToScene(QPointF(57.7, 0.5)))
+    assert panel.readout_label.text().startswith("epoch 58 ")
+    scene.sigMouseMoved.emit(vb.mapViewToScene(QPointF(5000, 0.5)))  # outside the plot area
+    assert panel.plot.hovered_epoch() is None
+    assert panel.readout_label.text().startswith("latest: epoch 200")
+
+
+def test_view_follows_data_until_the_user_zooms(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    vb = panel.plot.plotItem.vb
+    panel.append(make_results(1, 100))
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 100)
+    panel.append(make_results(101, 100))
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 200)
+    assert panel.plot.is_auto_ranging()
+    wheel_zoom(panel.plot)  # the user zooms in with the mouse wheel: following stops
+    assert not panel.plot.is_auto_ranging()
+    zoomed = vb.viewRange()[0]
+    assert zoomed[1] - zoomed[0] < 190
+    panel.append(make_results(201, 100))
+    panel.grab()  # paint: a following view would move here
+    assert vb.viewRange()[0] == pytest.approx(zoomed)
+    panel.plot.follow_data()
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 300)
+
+
+def wheel_zoom(plot) -> None:
+    """Send the plot's viewport a real wheel event (zoom in) at its centre."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = plot.viewport()
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    event = QWheelEvent(
+        centre,
+        viewport.mapToGlobal(centre),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.NoButton,
+        Qt.NoModifier,
+        Qt.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def test_epochs_must_increase(panel):
+    panel.append(make_results(1, 10))
+    with pytest.raises(ValueError, match="increase"):
+        panel.append(make_results(5, 3))
+    assert len(panel.epochs()) == 10
+
+
+def test_set_history_and_clear(panel):
+    panel.append(make_results(1, 50))
+    history = make_results(1, 30, seed=3)
+    panel.set_history(history)
+    assert np.array_equal(first_item(panel).yData, [r.loss for r in history])
+    assert panel.epochs().tolist() == list(range(1, 31))
+    panel.append(make_results(31, 5, seed=4))
+    assert len(panel.losses()) == 35
+    item = first_item(panel)
+    panel.clear()
+    assert first_item(panel) is item
+    assert len(panel.losses()) == 0 and item.yData is None
+    assert not panel.csv_button.isEnabled()
+    panel.append(make_results(1, 3))
+    assert panel.epochs().tolist() == [1, 2, 3]
+
+
+def test_hundred_thousand_epochs_in_batches(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    n, batch = 100_000, 500
+    epochs = np.arange(1, n + 1)
+    losses = 1.6 * np.exp(-epochs / 20_000) + 0.01 * np.sin(epochs)
+    accs = np.minimum(1.0, epochs / n)
+    buffers = set()
+    for start in range(0, n, batch):
+        sl = slice(start, start + batch)
+        panel.append(
+            [
+                EpochResult(int(e), float(lo), float(a), ("ohlol",), 0.0)
+                for e, lo, a in zip(epochs[sl], losses[sl], accs[sl], strict=True)
+            ]
+        )
+        buffers.add(id(panel.plot._losses))  # structural: the buffer is reallocated only when it doubles
+    assert len(buffers) <= math.ceil(math.log2(n / 1024)) + 1
+    item = first_item(panel)
+    assert np.array_equal(item.yData, losses) and np.array_equal(item.xData, epochs)
+    assert np.array_equal(item.getData()[1], losses)
+    assert np.array_equal(panel.losses(), losses)
+    # Drawing is downsampled (fewer points than epochs) while the data stays exact.
+    panel.grab()
+    drawn = item.curve.getData()[1]
+    assert 0 < len(drawn) < n

@@ -1,0 +1,292 @@
+"""PredictionLogModel / PredictionLogView: rows per epoch, per-character colouring, following, copy, scale."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QRect, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QImage, QPainter
+from PySide6.QtWidgets import QAbstractSlider, QHeaderView, QStyle, QStyleOptionViewItem
+
+from rnnstudio.core.results import EpochResult
+from rnnstudio.ui.prediction_log import (
+    PREDICTION_ROLE,
+    RIGHT_COLOUR,
+    SELECTION_COLOUR,
+    WRONG_COLOUR,
+    PredictionDelegate,
+    PredictionLogModel,
+    PredictionLogView,
+    char_matches,
+    monospace_font,
+)
+
+PREDICTIONS = ["lllll", "lhlol", "ohlol"]
+
+
+def results(first: int, count: int, pairs: int = 1) -> list[EpochResult]:
+    out = []
+    for e in range(first, first + count):
+        pred = PREDICTIONS[min(e - 1, 2)] if e < 4 else f"oh{e % 10}ol"
+        preds = (pred, *("ihello" for _ in range(pairs - 1)))
+        out.append(EpochResult(e, 1.0 / e, min(1.0, e / 5), preds, e * 0.01))
+    return out
+
+
+def row_text(model: PredictionLogModel, row: int) -> str:
+    return " ".join(str(model.index(row, c).data()) for c in range(model.columnCount()))
+
+
+def make_view(qtbot, height: int = 200) -> PredictionLogView:
+    view = PredictionLogView()
+    qtbot.addWidget(view)
+    view.resize(520, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_rows_appear_per_epoch_with_the_predicted_strings(qtbot):
+    view = make_view(qtbot)
+    assert view.objectName() == "predictionLog"
+    model = view.model()
+    assert isinstance(model, PredictionLogModel)
+    model.set_targets(["ohlol"], ["hihell"])
+    model.append(results(1, 3))
+    assert model.rowCount() == 3
+    for row, predicted in enumerate(PREDICTIONS):
+        assert predicted in row_text(model, row)
+    headers = [model.headerData(c, Qt.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["Epoch", "Loss", "Accuracy", "→ ohlol"]
+    assert model.headerData(3, Qt.Horizontal, Qt.ToolTipRole) == "hihell -> ohlol"
+    assert model.index(1, 0).data() == "2"
+    assert model.index(1, 1).data() == "0.5000"
+    assert model.index(1, 2).data() == "40.0%"
+    assert model.index(1, 3).data() == "lhlol"
+    assert model.index(1, 3).data(PREDICTION_ROLE) == ("lhlol", "ohlol")
+    tip = model.index(1, 3).data(Qt.ToolTipRole)
+    assert "ohlol" in tip and "4 of 5 characters right" in tip
+    assert model.result(2).predictions == ("ohlol",)
+
+
+def test_several_pairs_are_headed_by_number_and_target(qtbot):
+    model = PredictionLogModel()
+    model.set_targets(["ohlol", "ihello"], ["hihell", "hihell"])
+    model.append(results(1, 2, pairs=2))
+    assert model.columnCount() == 5
+    assert model.headerData(3, Qt.Horizontal) == "pair 1: ohlol"
+    assert model.headerData(4, Qt.Horizontal) == "pair 2: ihello"
+    assert model.headerData(4, Qt.Horizontal, Qt.ToolTipRole) == "hihell -> ihello"
+    assert model.index(0, 4).data() == "ihello"
+    assert "6 of 6" in model.index(0, 4).data(Qt.ToolTipRole)
+
+
+def test_set_targets_clears_rows_and_history_replaces_them():
+    model = PredictionLogModel()
+    model.set_targets(["ohlol"])
+    model.append(results(1, 5))
+    model.set_targets(["ohlol", "ihello"])
+    assert model.rowCount() == 0 and model.columnCount() == 5
+    model.set_history(results(1, 4, pairs=2))
+    assert model.rowCount() == 4 and model.index(3, 0).data() == "4"
+    model.clear()
+    assert model.rowCount() == 0 and model.columnCount() == 5
+
+
+def test_predictions_without_targets_get_their_own_columns():
+    model = PredictionLogModel()
+    model.append(results(1, 2, pairs=2))
+    assert model.columnCount() == 5
+    assert model.headerData(3, Qt.Horizontal) == "pair 1"
+    assert model.index(0, 3).data(PREDICTION_ROLE) == ("lllll", None)
+
+
+def test_one_insertion_per_append():
+    model = PredictionLogModel()
+    model.set_targets(["ohlol"])
+    inserted = []
+    model.rowsInserted.connect(lambda parent, first, last: inserted.append((first, last)))
+    model.append(results(1, 1000))
+    model.append(results(1001, 500))
+    model.append([])
+    assert inserted == [(0, 999), (1000, 1499)]
+
+
+def test_char_matches_decides_per_character():
+    assert char_matches("lhlol", "ohlol") == [False, True, True, True, True]
+    assert char_matches("ohlol", "ohlol") == [True] * 5
+    # Characters beyond the target's length are wrong; a short prediction judges only what it has.
+    assert char_matches("ohlolxx", "ohlol") == [True] * 5 + [False, False]
+    assert char_matches("oh", "ohlol") == [True, True]
+    assert char_matches("", "ohlol") == []
+
+
+def test_delegate_chooses_green_for_right_and_red_for_wrong():
+    colours = PredictionDelegate().colours("lhlolx", "ohlol")
+    assert [c[0] for c in colours] == [
+        WRONG_COLOUR,
+        RIGHT_COLOUR,
+        RIGHT_COLOUR,
+        RIGHT_COLOUR,
+        RIGHT_COLOUR,
+        WRONG_COLOUR,
+    ]
+    assert RIGHT_COLOUR.name() == "#1a7f37" and WRONG_COLOUR.name() == "#cf222e"
+
+
+def _render_cell(view: PredictionLogView, index: QModelIndex, selected: bool = False) -> tuple[QImage, QRect]:
+    rect = QRect(0, 0, 160, 26)
+    image = QImage(rect.size(), QImage.Format_RGB32)
+    image.fill(QColor("white"))
+    option = QStyleOptionViewItem()
+    option.rect = rect
+    option.palette = view.palette()
+    option.font = view.font()
+    option.widget = view
+    option.state = QStyle.State_Enabled | (QStyle.State_Selected if selected else QStyle.StateFlag(0))
+    painter = QPainter(image)
+    view.itemDelegateForColumn(index.column()).paint(painter, option, index)
+    painter.end()
+    return image, rect
+
+
+def _mean_rgb(image: QImage, box: QRect) -> tuple[float, float, float]:
+    pixels = [
+        image.pixelColor(x, y) for x in range(box.left(), box.right() + 1) for y in range(box.top(), box.bottom() + 1)
+    ]
+    n = len(pixels)
+    return (sum(p.red() for p in pixels) / n, sum(p.green() for p in pixels) / n, sum(p.blue() for p in pixels) / n)
+
+
+def test_delegate_paints_right_characters_green_and_wrong_ones_red(qtbot):
+    view = make_view(qtbot)
+    model = view.model()
+    model.set_targets(["ohlol"])
+    model.append([EpochResult(1, 1.0, 0.6, ("lhlolx",), 0.0)])
+    index = model.index(0, 3)
+    image, rect = _render_cell(view, index)
+    delegate = view.itemDelegateForColumn(3)  # predictions are painted by the colouring delegate
+    boxes = delegate.char_boxes(rect, "lhlolx", QFontMetrics(monospace_font()))
+    assert len(boxes) == 6
+    for box, right in zip(boxes, [False, True, True, True, True, False], strict=True):
+        r, g, _ = _mean_rgb(image, box)
+        if right:
+            assert g > r + 15, (box, r, g)
+        else:
+            assert r > g + 15, (box, r, g)
+    # Selected: the highlight is still drawn beside the characters.
+    image, rect = _render_cell(view, index, selected=True)
+    spare = QRect(boxes[-1].right() + 8, rect.top() + 4, 20, rect.height() - 8)
+    r, g, b = _mean_rgb(image, spare)
+    assert abs(r - SELECTION_COLOUR.red()) < 12 and abs(g - SELECTION_COLOUR.green()) < 12
+    assert abs(b - SELECTION_COLOUR.blue()) < 12
+
+
+def test_fixed_rows_and_widths_not_refit_per_append(qtbot):
+    view = make_view(qtbot)
+    model = view.model()
+    model.set_targets(["ohlol", "ihello"], ["hihell", "hihell"])
+    assert not view.verticalHeader().isVisible()
+    assert view.verticalHeader().sectionResizeMode(0) == QHeaderView.Fixed
+    # Every column but the last (which stretches to the viewport) keeps the width it was given.
+    fixed = range(model.columnCount() - 1)
+    widths = [view.columnWidth(c) for c in fixed]
+    assert all(w > 0 for w in widths)
+    model.append([EpochResult(123456789, 1.0, 0.0, ("o" * 40, "ihello"), 0.0)])
+    model.append(results(1, 50, pairs=2))
+    assert [view.columnWidth(c) for c in fixed] == widths
+    assert view.rowHeight(0) == view.rowHeight(50) > 0
+
+
+def test_follows_the_newest_row_unless_scrolled_away(qtbot):
+    view = make_view(qtbot, height=200)
+    model = view.model()
+    model.set_targets(["ohlol"])
+    bar = view.verticalScrollBar()
+
+    model.append(results(1, 100))
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    assert view.rowAt(view.viewport().height() - 2) == 99
+    assert view.is_following()
+
+    # The user scrolls up a page: new rows must not pull the view down.
+    with qtbot.waitSignal(view.following_changed) as blocker:
+        bar.triggerAction(QAbstractSlider.SliderPageStepSub)
+    assert blocker.args == [False]
+    parked = bar.value()
+    model.append(results(101, 50))
+    assert bar.value() == parked < bar.maximum()
+    assert not view.is_following()
+    assert view.rowAt(view.viewport().height() - 2) < 140
+
+    # Back at the bottom (dragging the scroll bar down): following resumes.
+    with qtbot.waitSignal(view.following_changed) as blocker:
+        bar.triggerAction(QAbstractSlider.SliderToMaximum)
+    assert blocker.args == [True]
+    model.append(results(151, 30))
+    assert bar.value() == bar.maximum()
+    assert view.rowAt(view.viewport().height() - 2) == 179
+
+    # The same with the keyboard: Ctrl+Home leaves the bottom, Ctrl+End comes back.
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key_Home, Qt.ControlModifier)
+    assert bar.value() == 0 and not view.is_following()
+    model.append(results(181, 10))
+    assert bar.value() == 0
+    qtbot.keyClick(view, Qt.Key_End, Qt.ControlModifier)
+    assert view.is_following()
+    model.append(results(191, 10))
+    assert view.rowAt(view.viewport().height() - 2) == 199
+
+
+def test_ctrl_c_copies_the_selected_rows_as_tab_separated_text(qtbot):
+    view = make_view(qtbot, height=300)
+    model = view.model()
+    model.set_targets(["ohlol"])
+    model.append(results(1, 5))
+    view.scrollToTop()
+    rect1 = view.visualRect(model.index(1, 0))
+    rect2 = view.visualRect(model.index(2, 0))
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=rect1.center())
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, Qt.ShiftModifier, pos=rect2.center())
+    assert view.selected_rows() == [1, 2]
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(view, Qt.Key_C, Qt.ControlModifier)
+    text = QGuiApplication.clipboard().text()
+    assert text.splitlines() == ["2\t0.5000\t40.0%\tlhlol", "3\t0.3333\t60.0%\tohlol"]
+
+
+def test_hundred_thousand_rows_in_batches(qtbot):
+    view = make_view(qtbot)
+    model = view.model()
+    model.set_targets(["ohlol"])
+    n, batch = 100_000, 1_000
+    for first in range(1, n + 1, batch):
+        model.append(results(first, batch))
+    assert model.rowCount() == n
+    assert row_text(model, n - 1) == f"{n} {1 / n:.4f} 100.0% oh{n % 10}ol"
+    assert view.is_following()
+    assert view.rowAt(view.viewport().height() - 2) == n - 1
+
+
+class _WatchedResult(EpochResult):
+    """An EpochResult that counts every attribute read, to prove appends leave old rows alone."""
+
+    reads = 0
+
+    def __getattribute__(self, name):
+        if not name.startswith("__"):
+            type(self).reads += 1
+        return super().__getattribute__(name)
+
+
+def test_append_does_not_touch_existing_rows():
+    model = PredictionLogModel()
+    model.set_targets(["ohlol"])
+    old = [_WatchedResult(e, 1.0, 0.5, ("ohlol",), 0.0) for e in range(1, 1001)]
+    model.append(old)
+    _WatchedResult.reads = 0
+    for first in range(1001, 50_001, 1000):
+        model.append(results(first, 1000))
+    assert _WatchedResult.reads == 0
+    assert model.rowCount() == 50_000
+    # The stored rows are the results themselves, not copies.
+    assert model.result(0) is old[0] and model.result(999) is old[-1]

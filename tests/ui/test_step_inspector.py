@@ -1,0 +1,269 @@
+"""StepInspector fed from a real short run: probabilities, target marks, right/wrong colours, slider, odd data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QColor, QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from rnnstudio.core.results import Inference
+from rnnstudio.ui.heatmaps import DIVERGING_LUT, TARGET_MARK, lut_colour
+from rnnstudio.ui.step_inspector import PLACEHOLDER, RIGHT_BG, WRONG_BG, StepInspector
+
+TEXT, TARGET = "hello", "ohlol"
+EPOCHS = (0, 1, 2, 3, 5, 30)
+
+
+@pytest.fixture(scope="module")
+def run():
+    """Inferences of the rnn-embedding preset on hello -> ohlol after each of EPOCHS, and the trainer at the end."""
+    from rnnstudio.core.presets import get_preset
+    from rnnstudio.core.trainer import Trainer
+
+    project = get_preset("rnn-embedding").project
+    trainer = Trainer(project.task, project.model, project.train)
+    inferences: dict[int, Inference] = {}
+    for epoch in EPOCHS:
+        list(trainer.epochs(count=epoch - trainer.epoch))
+        inferences[epoch] = trainer.infer(TEXT, TARGET)
+    return trainer, inferences
+
+
+def make_view(qtbot, chars=("e", "h", "l", "o")) -> StepInspector:
+    view = StepInspector()
+    qtbot.addWidget(view)
+    view.set_vocabulary(chars)
+    view.resize(1000, 360)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_shows_exactly_the_trainers_probabilities_and_prediction(qtbot, run):
+    trainer, inferences = run
+    view = make_view(qtbot, trainer.vocab.chars)
+    assert view.objectName() == "stepInspector"
+    view.set_snapshot_epochs(EPOCHS)
+    view.set_inference(inferences[30], 30)
+
+    shown = view.displayed_probabilities()
+    again = trainer.infer(TEXT, TARGET)  # the trainer is still at epoch 30
+    assert shown is not None and shown.shape == (5, 4)
+    assert np.array_equal(shown, again.probabilities)
+    assert np.allclose(shown.sum(axis=1), 1.0, atol=1e-6)
+    assert view.displayed_prediction() == again.predicted == "ohlol"
+    assert view.displayed_epoch() == 30
+    assert view.epoch_label.text() == "after epoch 30 (of 30)"
+    assert view.grid.row_kinds() == ["header", "input", "hidden1", "hidden2", "probs", "predicted", "target", "loss"]
+    assert not view.grab().isNull()
+
+
+def test_target_marks_sit_on_the_targets_characters(qtbot, run):
+    trainer, inferences = run
+    view = make_view(qtbot, trainer.vocab.chars)
+    view.set_inference(inferences[1], 1)
+    expected = [trainer.vocab.index(c) for c in TARGET]
+    assert view.target_marks() == expected
+
+    image = view.grid.grab().toImage()
+    mark = QColor(TARGET_MARK)
+    for step, target in enumerate(expected):
+        for cls in range(4):
+            rect = view.probability_cell_rect(step, cls)
+            edge = image.pixelColor(rect.left() + 1, rect.center().y())
+            assert (edge == mark) == (cls == target), (step, cls, edge.name())
+
+
+def test_predicted_characters_are_coloured_right_or_wrong_against_the_target(qtbot, run):
+    trainer, inferences = run
+    # An early epoch where some characters are already right and some still wrong.
+    mixed = next(
+        inf
+        for inf in inferences.values()
+        if 0 < sum(p == t for p, t in zip(inf.predicted, TARGET, strict=True)) < len(TARGET)
+    )
+    view = make_view(qtbot, trainer.vocab.chars)
+    view.set_inference(mixed, 2)
+    assert view.displayed_prediction() == mixed.predicted
+    image = view.grid.grab().toImage()
+    for step, (p, t) in enumerate(zip(mixed.predicted, TARGET, strict=True)):
+        cell = view.grid.column_rect(step, "predicted")
+        background = image.pixelColor(cell.left() + 3, cell.top() + 3)
+        assert background == QColor(RIGHT_BG if p == t else WRONG_BG), (step, p, t)
+
+
+def test_heat_strips_colour_each_input_and_hidden_value_centred_at_zero(qtbot, run):
+    trainer, inferences = run
+    inf = inferences[30]
+    view = make_view(qtbot, trainer.vocab.chars)
+    view.set_inference(inf, 30)
+    image = view.grid.grab().toImage()
+    in_lim = max(1.0, float(np.abs(inf.inputs).max()))  # embeddings get their own symmetric scale
+    rows = [("input", 0, inf.inputs, in_lim)] + [
+        ("hidden", layer, inf.hidden[layer], 1.0) for layer in range(inf.hidden.shape[0])
+    ]
+    for kind, layer, values, lim in rows:
+        units = values.shape[1]
+        for step in (0, 3):
+            cell = view.grid.column_rect(step, kind, layer)
+            for unit in (0, units // 2, units - 1):
+                y = cell.top() + int((unit + 0.5) * cell.height() / units)
+                colour = image.pixelColor(cell.center().x(), y)
+                expected = lut_colour(DIVERGING_LUT, (float(values[step, unit]) + lim) / (2 * lim))
+                assert abs(colour.red() - expected.red()) + abs(colour.blue() - expected.blue()) <= 12, (
+                    kind,
+                    layer,
+                    step,
+                    unit,
+                )
+
+
+def test_read_out_names_step_character_and_probability(qtbot, run):
+    trainer, inferences = run
+    inf = inferences[30]
+    view = make_view(qtbot, trainer.vocab.chars)
+    view.set_inference(inf, 30)
+    l_index = trainer.vocab.index("l")
+    centre = QPointF(view.probability_cell_rect(2, l_index).center())
+    assert view.grid.text_at(centre) == f"step 3 'l': p('l') = {inf.probabilities[2, l_index]:.3f} (target)"
+    loss_cell = QPointF(view.grid.column_rect(0, "loss").center())
+    assert f"{float(inf.step_losses[0]):.4f}" in view.grid.text_at(loss_cell)
+
+    # Hovering shows the same text as a tooltip.
+    point = view.probability_cell_rect(2, l_index).center()
+    QApplication.sendEvent(view.grid, QHelpEvent(QEvent.Type.ToolTip, point, view.grid.mapToGlobal(point)))
+    assert QToolTip.text() == view.grid.text_at(centre)
+    QToolTip.hideText()
+
+
+def test_moving_the_slider_requests_snapshot_epochs_and_stops_following(qtbot, run):
+    view = make_view(qtbot)
+    view.set_snapshot_epochs(EPOCHS)
+    assert view.follows_latest() and view.selected_epoch() == 30
+    view.slider.setFocus()
+    with (
+        qtbot.waitSignal(view.epoch_requested) as requested,
+        qtbot.waitSignal(view.follow_latest_changed) as follow,
+    ):
+        qtbot.keyClick(view.slider, Qt.Key.Key_Left)
+    assert requested.args == [5]
+    assert follow.args == [False]
+    assert not view.follows_latest() and not view.follow_check.isChecked()
+    with qtbot.waitSignal(view.epoch_requested) as requested:
+        qtbot.keyClick(view.slider, Qt.Key.Key_Home)
+    assert requested.args == [0]
+    assert view.epoch_label.text() == "after epoch 0 (of 30)"
+
+    # New snapshots keep the slider on its epoch when not following, else the nearest one.
+    with qtbot.assertNotEmitted(view.epoch_requested):
+        view.set_snapshot_epochs([*EPOCHS, 40])
+    assert view.selected_epoch() == 0
+    with qtbot.waitSignal(view.epoch_requested) as requested:
+        qtbot.keyClick(view.slider, Qt.Key.Key_Right)
+        qtbot.keyClick(view.slider, Qt.Key.Key_Right)
+        qtbot.keyClick(view.slider, Qt.Key.Key_Right)
+    assert view.selected_epoch() == 3
+    view.set_snapshot_epochs([0, 4, 10, 40])
+    assert view.selected_epoch() == 4
+
+
+def test_following_latest_tracks_new_snapshots_until_a_manual_move(qtbot):
+    view = make_view(qtbot)
+    with qtbot.assertNotEmitted(view.epoch_requested):
+        for last in range(4):
+            view.set_snapshot_epochs(range(last + 1))
+            assert view.selected_epoch() == last
+    assert view.epoch_label.text() == "after epoch 3 (of 3)"
+
+    with qtbot.waitSignal(view.epoch_requested):
+        qtbot.keyClick(view.slider, Qt.Key.Key_Left)
+    view.set_snapshot_epochs(range(6))
+    assert view.selected_epoch() == 2 and not view.follows_latest()
+
+    # Checking "latest" jumps to the newest snapshot and asks for it.
+    with (
+        qtbot.waitSignal(view.follow_latest_changed) as follow,
+        qtbot.waitSignal(view.epoch_requested) as requested,
+    ):
+        qtbot.mouseClick(view.follow_check, Qt.MouseButton.LeftButton)
+    assert follow.args == [True] and requested.args == [5]
+    assert view.selected_epoch() == 5
+    view.set_snapshot_epochs(range(8))
+    assert view.selected_epoch() == 7
+
+
+def test_shows_placeholder_message_and_clears(qtbot, run):
+    trainer, inferences = run
+    view = make_view(qtbot, trainer.vocab.chars)
+    assert view.message() == PLACEHOLDER
+    assert view.displayed_probabilities() is None and view.displayed_epoch() is None
+    assert view.epoch_label.text() == "no snapshots yet"
+    assert not view.slider.isEnabled()
+
+    view.set_snapshot_epochs(EPOCHS)
+    view.set_inference(inferences[30], 30)
+    assert view.message() == ""
+    view.set_message("the inspector failed: boom")
+    assert view.message() == "the inspector failed: boom"
+    assert view.displayed_probabilities() is None
+    view.set_inference(inferences[30], 30)
+    view.clear()
+    assert view.message() == PLACEHOLDER
+    assert view.selected_epoch() is None and view.displayed_probabilities() is None
+    assert not view.grab().isNull()
+
+
+def test_never_crashes_on_odd_data(qtbot, run):
+    trainer, inferences = run
+    inf = inferences[30]
+    view = make_view(qtbot, trainer.vocab.chars)
+
+    empty = Inference("", (), np.zeros((0, 4)), np.zeros((2, 0, 8)), np.zeros((0, 4)), "", None, None)
+    view.set_inference(empty, 3)
+    assert "empty" in view.message()
+    assert view.displayed_probabilities().shape == (0, 4)
+    view.grab()
+
+    no_target = replace(inf, target=None, step_losses=None)
+    view.set_inference(no_target, 30)
+    assert view.target_marks() == [None] * 5
+    assert "no target" in view.grid.text_at(QPointF(view.grid.column_rect(1, "target").center()))
+    view.grab()
+
+    one_layer = replace(inf, hidden=inf.hidden[:1])
+    view.set_inference(one_layer, 30)
+    assert view.grid.row_kinds()[:3] == ["header", "input", "hidden1"]
+    assert "hidden2" not in view.grid.row_kinds()
+    view.grab()
+
+    # A large vocabulary and a long string: cells shrink to their minimum and the grid scrolls.
+    rng = np.random.default_rng(0)
+    vocab = [chr(0x4E00 + i) for i in range(300)]
+    logits = rng.normal(size=(30, 300))
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    text = "".join(vocab[i] for i in rng.integers(0, 300, 30))
+    big = Inference(
+        text,
+        tuple(vocab.index(c) for c in text),
+        rng.normal(size=(30, 64)),
+        np.tanh(rng.normal(size=(3, 30, 128))),
+        probs,
+        "".join(vocab[i] for i in probs.argmax(1)),
+        text,
+        -np.log(probs[np.arange(30), [vocab.index(c) for c in text]]),
+    )
+    view.set_vocabulary(vocab)
+    view.set_inference(big, 100)
+    assert view.displayed_probabilities() is probs
+    assert view.grid.minimumHeight() > view.scroll.viewport().height()  # scrolls rather than squashing rows
+    view.grab()
+
+    # A vocabulary shorter than the model's output (stale): rows it does not name get their index.
+    view.set_vocabulary(["e", "h"])
+    view.set_inference(inf, 30)
+    assert view.grid.heatmap().label_width(view.font()) > 0
+    view.grab()
