@@ -200,6 +200,9 @@ def from_dict(cls: type, data: Any, where: str) -> Any:
             or (isinstance(default, float) and _is_number(value))
             or (default is None and _is_int(value))
         )
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(Problem(f"{where}.{name}", f"must be a finite number, not {value!r}"))
+            continue
         if not ok:
             problems.append(Problem(f"{where}.{name}", f"has the wrong type: {value!r}"))
             continue

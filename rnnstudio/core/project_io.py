@@ -196,8 +196,15 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     A crash or a full disk leaves the old file as it was. OSError carries the reason.
     """
     p = Path(path)
+    try:  # keep the permissions of the file being replaced; a new file gets the usual ones
+        mode = p.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     try:
+        os.chmod(tmp, mode)  # mkstemp makes 0600 files
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -341,6 +341,31 @@ def model_from_snapshot(model_cfg: ModelConfig, vocab: Vocabulary, snapshot: Wei
     return model
 
 
+class SnapshotRunner:
+    """Inference with snapshots' weights, reusing one model per configuration (for one thread).
+
+    Building a model costs several times an inference of these small networks;
+    a new snapshot only has its weights copied in.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._model: CharRNN | None = None
+        self._loaded: WeightSnapshot | None = None
+
+    def infer(
+        self, model_cfg: ModelConfig, vocab: Vocabulary, snapshot: WeightSnapshot, text: str, target: str | None = None
+    ) -> Inference:
+        """Like infer_snapshot, with the model kept between calls."""
+        key = (model_cfg, len(vocab))
+        if key != self._key or self._model is None:
+            self._model, self._key, self._loaded = empty_model(model_cfg, len(vocab)), key, None
+        if self._loaded is not snapshot:
+            load_weights(self._model, snapshot.weights)
+            self._loaded = snapshot
+        return infer(self._model, vocab, text, target)
+
+
 def infer_snapshot(
     model_cfg: ModelConfig, vocab: Vocabulary, snapshot: WeightSnapshot, text: str, target: str | None = None
 ) -> Inference:

@@ -62,24 +62,31 @@ class InspectorReply:
         return self.request.channel
 
 
-def default_compute(request: Any) -> Any:
-    """Answer a request with the core's torch code (imported here, in the inspector thread)."""
-    from ..core import model as core_model
-    from ..core import trainer as core_trainer
+class TorchCompute:
+    """Answers requests with the core's torch code, imported lazily in the inspector thread."""
 
-    core_trainer.use_threads(1)
-    if isinstance(request, InferenceRequest):
-        return core_trainer.infer_snapshot(request.model, request.vocab, request.snapshot, request.text, request.target)
-    if isinstance(request, WalkthroughRequest):
-        return core_model.walkthrough(
-            request.batch_size,
-            request.seq_len,
-            request.input_size,
-            request.hidden_size,
-            request.num_layers,
-            request.seed,
-        )
-    raise TypeError(f"unknown request {type(request).__name__}")
+    def __init__(self) -> None:
+        self._runner: Any = None
+
+    def __call__(self, request: Any) -> Any:
+        from ..core import model as core_model
+        from ..core import trainer as core_trainer
+
+        if self._runner is None:
+            core_trainer.use_threads(1)  # per thread: this one
+            self._runner = core_trainer.SnapshotRunner()
+        if isinstance(request, InferenceRequest):
+            return self._runner.infer(request.model, request.vocab, request.snapshot, request.text, request.target)
+        if isinstance(request, WalkthroughRequest):
+            return core_model.walkthrough(
+                request.batch_size,
+                request.seq_len,
+                request.input_size,
+                request.hidden_size,
+                request.num_layers,
+                request.seed,
+            )
+        raise TypeError(f"unknown request {type(request).__name__}")
 
 
 class InspectorWorker(QObject):
@@ -124,7 +131,7 @@ class Inspector(QObject):
 
     def __init__(self, compute: Callable[[Any], Any] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._compute = compute or default_compute
+        self._compute = compute or TorchCompute()
         self._thread: QThread | None = None
         self._worker: InspectorWorker | None = None
 

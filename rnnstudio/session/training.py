@@ -39,6 +39,7 @@ def default_trainer_factory(task: Task, model: ModelConfig, train: TrainConfig) 
 #: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
 PROBE_BUDGET = 0.05
 
+
 def default_warm_up() -> None:
     """Load torch in the worker thread before the first run, so Train responds at once."""
     from ..core.trainer import warm_up
@@ -90,12 +91,13 @@ class TrainingWorker(QObject):
     batch_ready = Signal(object)  # ResultBatch
     paused = Signal(int)  # the epoch it waits after
     run_ended = Signal(object)  # RunOutcome
+    warmed_up = Signal()
 
     def __init__(self, factory: TrainerFactory, interval: float = DEFAULT_INTERVAL, probes: bool = True) -> None:
         super().__init__()
         self._factory = factory
         self._interval = interval
-        self._probes = probes
+        self.probes_enabled = probes
         self._trainer: Any = None
         self._coalescer: Coalescer[EpochResult] = Coalescer(interval)
         self._run_start = 0.0
@@ -145,6 +147,8 @@ class TrainingWorker(QObject):
             function()
         except Exception:
             log.exception("warm-up failed")
+        finally:
+            self.warmed_up.emit()
 
     def _epoch(self) -> int:
         return getattr(self._trainer, "epoch", 0) if self._trainer is not None else 0
@@ -152,7 +156,7 @@ class TrainingWorker(QObject):
     def _probe(self, force: bool = False) -> WeightSnapshot | None:
         """Weights and gradient flow now, if the probe budget allows (always when forced)."""
         trainer = self._trainer
-        if not self._probes or trainer is None or not hasattr(trainer, "probe"):
+        if not self.probes_enabled or trainer is None or not hasattr(trainer, "probe"):
             return None
         start = time.perf_counter()
         if not force and self._probe_time > PROBE_BUDGET * (start - self._run_start):
@@ -188,6 +192,7 @@ class TrainingSession(QObject):
     results_arrived = Signal(object)  # ResultBatch
     paused_at = Signal(int)  # the worker is waiting after this epoch
     run_ended = Signal(object)  # RunOutcome
+    warmed_up = Signal()  # the warm-up (torch's one-time costs) is done
 
     _run_requested = Signal(object)
     _reset_requested = Signal()
@@ -295,6 +300,12 @@ class TrainingSession(QObject):
         if self._state != IDLE:
             self._set_state(IDLE)
 
+    def set_probes(self, enabled: bool) -> None:
+        """Whether runs take probes (weights + gradient flow) for the inside views."""
+        self._probes = enabled
+        if self._worker is not None:
+            self._worker.probes_enabled = enabled  # a plain bool, read by the worker between epochs
+
     def warm_up(self) -> None:
         """Start the worker thread and let it load torch before the first run (if a warm-up was given)."""
         if self._warm_up is not None:
@@ -313,6 +324,7 @@ class TrainingSession(QObject):
         self._run_requested.connect(self._worker.run)
         self._reset_requested.connect(self._worker.reset)
         self._warm_up_requested.connect(self._worker.warm_up)
+        self._worker.warmed_up.connect(self._on_worker_warmed_up)
         self._worker.trainer_built.connect(self._on_worker_trainer_built)
         self._worker.batch_ready.connect(self._on_worker_batch_ready)
         self._worker.paused.connect(self._on_worker_paused)
@@ -330,6 +342,10 @@ class TrainingSession(QObject):
     @Slot(int)
     def _on_worker_paused(self, epoch: int) -> None:
         self.paused_at.emit(epoch)
+
+    @Slot()
+    def _on_worker_warmed_up(self) -> None:
+        self.warmed_up.emit()
 
     @Slot(object)
     def _on_worker_run_ended(self, outcome: RunOutcome) -> None:

@@ -368,7 +368,7 @@ class LossPlot(pg.PlotWidget):
         shown = (x0, x1, float(y0), float(y1))
         if shown != self._shown_range:
             self._shown_range = shown
-            self.plotItem.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+            self.plotItem.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.04)
 
     # -------------------------------------------------------------- readout
     def readout_text(self) -> str:

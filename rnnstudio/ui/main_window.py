@@ -61,7 +61,12 @@ from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
 from .step_inspector import StepInspector
 from .task_editor import TaskEditor
+from .throttle import Throttle
 from .try_it import TryItView
+
+#: Shortest time between two refreshes of an inside view that follows the latest weights: each
+#: costs an inference in the inspector thread or a heatmap redraw, taken from training's time.
+INSIDE_REFRESH_MS = 250
 
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
@@ -146,6 +151,9 @@ class MainWindow(QMainWindow):
         self.session = TrainingSession(factory, self, interval=0.1, warm_up=warm_up)
         self.inspector = Inspector(parent=self)
         self.snapshots = SnapshotStore()
+        self._pending_flow: list[WeightSnapshot] = []
+        self._pending_results: list[EpochResult] = []
+        self._follow_throttle = Throttle(INSIDE_REFRESH_MS, self._refresh_following_view, self)
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
         self._path: Path | None = None
@@ -198,7 +206,14 @@ class MainWindow(QMainWindow):
             (self.gradient_flow, "Gradient flow", "‖∂L/∂hₜ‖ per time step: vanishing and exploding gradients"),
             (self.shapes_view, "Shapes", "Every tensor's shape, and the notebook's shape walkthroughs"),
         ):
-            index = self.bottom_tabs.addTab(widget, title)
+            page = widget
+            if widget in (self.shapes_view, self.gradient_flow, self.step_inspector, self.try_it):
+                # Wide views scroll rather than forcing the whole window wider than a laptop screen.
+                page = QScrollArea()
+                page.setWidget(widget)
+                page.setWidgetResizable(True)
+                page.setFrameShape(QScrollArea.NoFrame)
+            index = self.bottom_tabs.addTab(page, title)
             self.bottom_tabs.setTabToolTip(index, tip)
 
         centre = QWidget()
@@ -211,6 +226,7 @@ class MainWindow(QMainWindow):
         self.centre_split.addWidget(self.bottom_tabs)
         self.centre_split.setStretchFactor(0, 3)
         self.centre_split.setStretchFactor(1, 2)
+        self.centre_split.setSizes([500, 360])
         centre_layout.addWidget(self.centre_split, 1)
 
         config_scroll = QScrollArea()
@@ -670,9 +686,10 @@ class MainWindow(QMainWindow):
         results = batch.results
         if not results:
             return
-        self.film_strip.append(results)
-        if self._clipping_shown():
-            self.gradient_flow.add_results(results)
+        if self._visible(self.film_strip) or self._visible(self.gradient_flow):
+            # Hidden views catch up when their tab is shown; a shown one is fed a few times a second.
+            self._pending_results.extend(results)
+            self._follow_throttle.request()
         if self._run_first is None:
             self._run_first = results[0]
         self._history.extend(results)
@@ -751,6 +768,8 @@ class MainWindow(QMainWindow):
         self._run_model = model
         self._run_vocab = task.vocabulary() if model is not None else None
         self.snapshots.clear()
+        self._pending_flow = []
+        self._pending_results = []
         self.prediction_log.model().set_targets([p.target for p in task.pairs], [p.input for p in task.pairs])
         self.loss_panel.clear()
         self.film_strip.clear()
@@ -772,21 +791,41 @@ class MainWindow(QMainWindow):
         return task.pairs[index]
 
     def _visible(self, view: QWidget) -> bool:
-        return self.bottom_tabs.currentWidget() is view
+        page = self.bottom_tabs.currentWidget()
+        return page is view or (isinstance(page, QScrollArea) and page.widget() is view)
 
-    def _clipping_shown(self) -> bool:
-        return self._visible(self.gradient_flow)
+    def show_view(self, view: QWidget) -> None:
+        """Bring the bottom tab holding ``view`` to the front."""
+        for i in range(self.bottom_tabs.count()):
+            page = self.bottom_tabs.widget(i)
+            if page is view or (isinstance(page, QScrollArea) and page.widget() is view):
+                self.bottom_tabs.setCurrentIndex(i)
+                return
 
     def _on_snapshot(self, snapshot: WeightSnapshot) -> None:
         self.snapshots.add(snapshot)
+        if self._visible(self.gradient_flow):
+            self._pending_flow.append(snapshot)
+        if self._visible(self.step_inspector) or self._visible(self.try_it) or self._pending_flow:
+            self._follow_throttle.request()
+
+    def _refresh_following_view(self) -> None:
+        """Bring the shown inside view to the newest snapshot (throttled to a few times a second)."""
         if self._visible(self.step_inspector):
             self.step_inspector.set_snapshot_epochs(self.snapshots.epochs())
             if self.step_inspector.follows_latest():
                 self._request_steps(None)
         elif self._visible(self.try_it):
             self._request_try(self.try_it.text())
+        elif self._visible(self.film_strip) and self._pending_results:
+            self.film_strip.append(self._pending_results)
         elif self._visible(self.gradient_flow):
-            self.gradient_flow.add_snapshots([snapshot])
+            if self._pending_results:
+                self.gradient_flow.add_results(self._pending_results)
+            if self._pending_flow:
+                self.gradient_flow.add_snapshots(self._pending_flow)
+        self._pending_flow = []
+        self._pending_results = []
 
     def _request_steps(self, epoch: int | None) -> None:
         snapshot = self.snapshots.latest() if epoch is None else self.snapshots.nearest(epoch)
@@ -822,6 +861,8 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_bottom_tab_changed(self, _index: int) -> None:
         """Hidden views are not fed during a run; the one shown is brought up to date."""
+        self._pending_flow = []
+        self._pending_results = []
         if self._visible(self.step_inspector):
             self.step_inspector.set_snapshot_epochs(self.snapshots.epochs())
             follow = self.step_inspector.follows_latest()
@@ -831,6 +872,8 @@ class MainWindow(QMainWindow):
         elif self._visible(self.gradient_flow):
             self.gradient_flow.set_snapshots(list(self.snapshots))
             self.gradient_flow.add_results(self._history)
+        elif self._visible(self.film_strip):
+            self.film_strip.set_history(self._history)
 
     @Slot(int)
     def _on_step_epoch_requested(self, epoch: int) -> None:

@@ -19,7 +19,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QHeaderView,
     QStyle,
     QStyledItemDelegate,
@@ -148,6 +147,14 @@ class PredictionLogModel(QAbstractTableModel):
         """The EpochResult shown in ``row``."""
         return self._rows[row]
 
+    def display_text(self, row: int, column: int) -> str:
+        """What ``data(DisplayRole)`` gives for a cell, without going through a model index."""
+        return self._display(self._rows[row], column)
+
+    def prediction(self, row: int, pair: int) -> tuple[str, str | None]:
+        """(predicted, target) of one pair in ``row``; target is None when it is unknown."""
+        return self._prediction(self._rows[row], pair), self._targets[pair]
+
     def row_texts(self, row: int) -> list[str]:
         """The displayed text of every column of ``row``."""
         return [self._display(self._rows[row], column) for column in range(self.columnCount())]
@@ -266,21 +273,25 @@ class PredictionDelegate(QStyledItemDelegate):
         return boxes
 
     def paint(self, painter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        value = index.data(_PREDICTION)
-        if value is None:
+        # One Python call per cell, reading the model's rows directly: going through index.data()
+        # costs ~10 role calls per cell, and each must take the GIL back from the training thread.
+        model = index.model()
+        if not isinstance(model, PredictionLogModel):
             super().paint(painter, option, index)
             return
-        predicted, target = value
-        selected = bool(option.state & _STATE_SELECTED)
-        if selected or option.state & _STATE_FOCUS:
-            # The style draws the selection and focus, so a selected row still looks selected.
-            opt = QStyleOptionViewItem(option)
-            self.initStyleOption(opt, index)
-            opt.text = ""
-            widget = option.widget
-            style = widget.style() if widget is not None else QApplication.style()
-            style.drawControl(QStyle.CE_ItemViewItem, opt, painter, widget)
+        row, column = index.row(), index.column()
+        if not 0 <= row < model.rowCount():
+            return
         rect = option.rect
+        selected = bool(option.state & _STATE_SELECTED)
+        if selected:
+            painter.fillRect(rect, option.palette.highlight())
+        plain = option.palette.color(QPalette.HighlightedText if selected else QPalette.Text)
+        if column < FIRST_PAIR_COLUMN:
+            painter.setPen(plain)
+            painter.drawText(rect.adjusted(4, 0, -8, 0), _ALIGN_NUMBER, model.display_text(row, column))
+            return
+        predicted, target = model.prediction(row, column - FIRST_PAIR_COLUMN)
         widget = option.widget
         ratio = widget.devicePixelRatioF() if widget is not None else 1.0
         # Predictions repeat (a learned string stays the same for thousands of epochs): each
@@ -290,7 +301,6 @@ class PredictionDelegate(QStyledItemDelegate):
         if pixmap is None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
-            plain = option.palette.color(QPalette.HighlightedText if selected else QPalette.Text)
             pixmap = self._cache[key] = self._render(predicted, target, plain, rect.width(), rect.height(), ratio)
         painter.drawPixmap(rect.topLeft(), pixmap)
 
@@ -333,7 +343,8 @@ class PredictionLogView(QTableView):
         super().__init__(parent)
         self.setObjectName("predictionLog")
         self._following = True
-        self._delegate = PredictionDelegate(self)  # on prediction columns only: numbers paint in C++
+        self._delegate = PredictionDelegate(self)
+        self.setItemDelegate(self._delegate)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.setAlternatingRowColors(False)
@@ -400,8 +411,6 @@ class PredictionLogView(QTableView):
     # ------------------------------------------------------------- columns
     @Slot()
     def _on_model_columns_changed(self) -> None:
-        for column in range(FIRST_PAIR_COLUMN, self.model().columnCount()):
-            self.setItemDelegateForColumn(column, self._delegate)
         # Widths are set when the columns change, never per append: measuring rows is O(n).
         header = self.horizontalHeader()
         metrics = QFontMetrics(self.font())

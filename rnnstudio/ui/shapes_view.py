@@ -105,6 +105,10 @@ class HiddenValuesDelegate(QStyledItemDelegate):
         return QSize(min(cols * 56, 400), QFontMetrics(_mono()).height() + 6)
 
 
+#: Width from which the data path and the lesson sit side by side.
+WIDE_LAYOUT = 1000
+
+
 class ShapesView(QWidget):
     """The tensors on the data's path for the current model, and the notebook's shape walkthroughs as a lesson.
 
@@ -235,7 +239,7 @@ class ShapesView(QWidget):
         lesson_layout.addWidget(self.status_label)
         lesson_layout.addWidget(self.lesson_tabs, 1)
 
-        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter = QSplitter(Qt.Vertical)
         self.splitter.addWidget(path_box)
         self.splitter.addWidget(lesson_box)
         self.splitter.setStretchFactor(0, 2)
@@ -266,6 +270,14 @@ class ShapesView(QWidget):
         return spin
 
     # ---------------------------------------------------------- data path
+    def resizeEvent(self, event) -> None:
+        # Side by side when there is room; stacked in a narrow tab, so the table keeps its columns.
+        wide = event.size().width() >= WIDE_LAYOUT
+        orientation = Qt.Horizontal if wide else Qt.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+        super().resizeEvent(event)
+
     def set_configuration(self, cfg: ModelConfig, vocab_size: int, batch_size: int, seq_len: int) -> None:
         """Show the tensors this configuration makes for |V| = vocab_size, batchSize pairs and seqLen steps."""
         if vocab_size < 1 or batch_size < 1 or seq_len < 1:

@@ -253,3 +253,9 @@ def test_resolved_threads_is_one_on_small_machines(monkeypatch, cores: int | Non
 def test_explicit_threads_win_over_the_core_count(monkeypatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert TrainConfig(threads=3).resolved_threads() == 3
+
+
+def test_a_non_finite_number_in_a_file_is_named_as_such() -> None:
+    with pytest.raises(ValidationError) as info:
+        from_dict(TrainConfig, {"lr": math.nan}, "train")
+    assert str(info.value.problems[0]) == "train.lr: must be a finite number, not nan"

@@ -16,6 +16,9 @@ from tests.notebook_programs import PROGRAMS
 
 STRINGS = [
     ("hello", "ohlol"),
+    # The notebook's literal x_data = [1, 0, 0, 2, 3] spells "heelo" over idx2char e, h, l, o:
+    # this pair is the notebook's programs exactly as printed.
+    ("heelo", "ohlol"),
     ("日本語の文", "文の語本日"),  # CJK
     ("a b 🙂!", "!🙂 b a"),  # spaces and an emoji
     ("abcabcabcabc", "bcabcabcabca"),
@@ -53,6 +56,16 @@ def test_presets_are_the_notebook_programs_on_hello(preset_id: str) -> None:
     got = run_trainer(preset_id, "hello", "ohlol", preset.train.seed)
     assert [p for _, p in got] == [p for _, p in expected]
     assert got[-1][1] == "ohlol"  # the preset's seed learns the lesson within the notebook's epochs
+
+
+def test_heelo_is_the_notebooks_literal_data() -> None:
+    from rnnstudio.core.vocab import Vocabulary
+
+    vocab = Vocabulary.derive(["heelo", "ohlol"])
+    assert vocab.chars == ("e", "h", "l", "o")
+    assert vocab.encode("heelo") == [1, 0, 0, 2, 3]  # the notebook's x_data
+    assert vocab.encode("ohlol") == [3, 1, 2, 3, 2]  # the notebook's y_data
+    assert vocab.encode("hello") == [1, 0, 2, 2, 3]  # what "hello" really is
 
 
 def test_preset_configurations_match_the_notebook() -> None:

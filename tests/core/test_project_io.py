@@ -343,3 +343,19 @@ def test_no_module_uses_pickle_or_torch_load() -> None:
             code_names = {t.string for t in tokenize.tokenize(f.readline) if t.type == tokenize.NAME}
         offenders += [f"{path}: uses the name {n}" for n in sorted(code_names & (UNSAFE_MODULES | {"weights_only"}))]
     assert offenders == []
+
+
+def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "shared.rnnproj.json"
+    project = get_preset("rnn-onehot").project
+    save_project(project, path)
+    os.chmod(path, 0o644)  # readable by colleagues
+    save_project(project, path)
+    assert path.stat().st_mode & 0o777 == 0o644
+    fresh = tmp_path / "new.rnnproj.json"
+    umask = os.umask(0o022)
+    try:
+        save_project(project, fresh)
+    finally:
+        os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600

@@ -143,7 +143,7 @@ def _render_cell(view: PredictionLogView, index: QModelIndex, selected: bool = F
     option.widget = view
     option.state = QStyle.State_Enabled | (QStyle.State_Selected if selected else QStyle.StateFlag(0))
     painter = QPainter(image)
-    view.itemDelegateForColumn(index.column()).paint(painter, option, index)
+    view.itemDelegate().paint(painter, option, index)
     painter.end()
     return image, rect
 
@@ -163,7 +163,7 @@ def test_delegate_paints_right_characters_green_and_wrong_ones_red(qtbot):
     model.append([EpochResult(1, 1.0, 0.6, ("lhlolx",), 0.0)])
     index = model.index(0, 3)
     image, rect = _render_cell(view, index)
-    delegate = view.itemDelegateForColumn(3)  # predictions are painted by the colouring delegate
+    delegate = view.itemDelegate()
     boxes = delegate.char_boxes(rect, "lhlolx", QFontMetrics(monospace_font()))
     assert len(boxes) == 6
     for box, right in zip(boxes, [False, True, True, True, True, False], strict=True):

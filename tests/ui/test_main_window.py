@@ -1,0 +1,379 @@
+"""The studio window driven as a user drives it: presets, strings, Train, Pause, Step, Stop, files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QLineEdit, QMessageBox, QSpinBox
+
+from rnnstudio import cli
+from rnnstudio.core.presets import get_preset
+from rnnstudio.core.project_io import load_project
+from rnnstudio.core.trainer import Trainer
+from rnnstudio.ui.main_window import MainWindow, about_text
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def settings_in_tmp(tmp_path: Path):
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    yield
+
+
+@pytest.fixture
+def answer(monkeypatch):
+    """What the user answers to the unsaved-changes question (default: discard)."""
+    state = {"reply": QMessageBox.Discard, "asked": 0}
+
+    def question(*args, **kwargs):
+        state["asked"] += 1
+        return state["reply"]
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.Ok)
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: QMessageBox.Ok)
+    return state
+
+
+@pytest.fixture
+def make_window(qtbot, answer):
+    windows: list[MainWindow] = []
+
+    def make(**kwargs) -> MainWindow:
+        window = MainWindow(**kwargs)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for w in windows:  # stop the worker and join the threads before the window goes away
+        w.session.shutdown()
+        w.inspector.shutdown()
+        w.setWindowModified(False)
+        w.close()
+
+
+def child(window, cls, name):
+    found = window.findChild(cls, name)
+    assert found is not None, f"no {cls.__name__} named {name}"
+    return found
+
+
+def click(qtbot, window, name: str) -> None:
+    button = child(window, QAbstractButton, name)
+    assert button.isEnabled(), f"{name} is disabled"
+    qtbot.mouseClick(button, Qt.LeftButton)
+
+
+def train_to_end(qtbot, window, timeout: int = 60_000) -> None:
+    with qtbot.waitSignal(window.session.run_ended, timeout=timeout):
+        click(qtbot, window, "trainButton")
+
+
+def replace_text(qtbot, edit: QLineEdit, text: str) -> None:
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+
+
+def plotted_losses(window) -> list[float]:
+    curve = child(window, object, "lossPlot").plotItem.listDataItems()[0]
+    return [] if curve.yData is None else list(curve.yData)  # pyqtgraph keeps an empty curve as None
+
+
+def log_rows(window) -> list[str]:
+    view = child(window, object, "predictionLog")
+    model = view.model()
+    return [
+        " ".join(str(model.index(r, c).data()) for c in range(model.columnCount())) for r in range(model.rowCount())
+    ]
+
+
+def cli_losses(capsys, *args: str) -> list[float]:
+    assert cli.main(["train", *args, "--jsonl"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [line["loss"] for line in lines if "epoch" in line]
+
+
+def test_built_with_no_arguments_it_has_the_default_preset_and_the_named_controls(make_window) -> None:
+    w = make_window()
+    assert child(w, QComboBox, "presetCombo").currentData() == "rnn-embedding"
+    assert child(w, QLineEdit, "inputEdit").text() == "hello"
+    assert child(w, QLineEdit, "targetEdit").text() == "ohlol"
+    for name in ("epochsSpin", "seedSpin", "hiddenSpin"):
+        child(w, QSpinBox, name)
+    assert child(w, QDoubleSpinBox, "lrSpin").value() == pytest.approx(0.05)
+    assert child(w, QComboBox, "cellCombo").currentData() == "rnn"
+    for name in ("trainButton", "pauseButton", "stepButton", "stopButton", "resetButton"):
+        child(w, QAbstractButton, name)
+    assert child(w, QAbstractButton, "trainButton").isEnabled()
+    assert "F5" in child(w, QAbstractButton, "trainButton").toolTip()  # shortcuts are shown
+
+
+def test_train_the_default_preset_to_ohlol_with_the_clis_numbers(qtbot, make_window, capsys) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    rows = log_rows(w)
+    assert len(rows) == 15 and "ohlol" in rows[-1]
+    assert plotted_losses(w) == cli_losses(capsys, "--preset", "rnn-embedding")
+    assert "epoch 15/15" in w.epoch_label.text()
+    assert "Finished 15 epochs" in w.state_label.text()
+
+
+def test_pick_a_preset_type_strings_and_train(qtbot, make_window, capsys) -> None:
+    w = make_window()
+    combo = child(w, QComboBox, "presetCombo")
+    index = combo.findData("rnn-onehot")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)  # what choosing it in the popup does
+    assert child(w, QComboBox, "cellCombo").currentData() == "rnn"
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "abcd")
+    replace_text(qtbot, child(w, QLineEdit, "targetEdit"), "dcba")
+    epochs = child(w, QSpinBox, "epochsSpin")
+    epochs.setValue(60)
+    train_to_end(qtbot, w)
+    assert len(log_rows(w)) == 60
+    expected = cli_losses(capsys, "--preset", "rnn-onehot", "--input", "abcd", "--target", "dcba", "--epochs", "60")
+    assert plotted_losses(w) == expected
+    headless = list(Trainer(w.task(), w.model_config(), w.train_config()).epochs())
+    assert log_rows(w)[-1].endswith(headless[-1].predictions[0])
+
+
+def test_same_configuration_and_seed_twice_give_the_identical_curve(qtbot, make_window) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    first = plotted_losses(w)
+    click(qtbot, w, "resetButton")
+    assert plotted_losses(w) == [] and log_rows(w) == []
+    train_to_end(qtbot, w)
+    assert plotted_losses(w) == first
+
+
+def test_train_again_continues_from_the_current_weights(qtbot, make_window) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    assert child(w, QAbstractButton, "trainButton").text().replace("&", "") == "Continue"
+    train_to_end(qtbot, w)
+    epochs = [int(row.split()[0]) for row in log_rows(w)]
+    assert epochs == list(range(1, 31))
+    p = get_preset("rnn-embedding").project
+    one_run = list(Trainer(p.task, p.model, replace(p.train, epochs=30)).epochs())
+    assert plotted_losses(w) == [r.loss for r in one_run]
+
+
+def test_pause_step_resume_and_stop(qtbot, make_window) -> None:
+    w = make_window()
+    child(w, QSpinBox, "epochsSpin").setValue(1_000_000)
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: len(log_rows(w)) >= 5, timeout=30_000)
+    assert not child(w, QLineEdit, "inputEdit").isEnabled() or child(w, QLineEdit, "inputEdit").isReadOnly()
+    with qtbot.waitSignal(w.session.paused_at, timeout=10_000) as paused:
+        click(qtbot, w, "pauseButton")
+    epoch = paused.args[0]
+    qtbot.waitUntil(lambda: len(log_rows(w)) == epoch)
+    assert child(w, QAbstractButton, "pauseButton").text().replace("&", "") == "Resume"
+    with qtbot.waitSignal(w.session.paused_at, timeout=10_000):
+        click(qtbot, w, "stepButton")
+    qtbot.waitUntil(lambda: len(log_rows(w)) == epoch + 1)
+    click(qtbot, w, "pauseButton")  # resume
+    qtbot.waitUntil(lambda: len(log_rows(w)) > epoch + 10, timeout=30_000)
+    with qtbot.waitSignal(w.session.run_ended, timeout=10_000):
+        click(qtbot, w, "stopButton")
+    n = len(log_rows(w))
+    assert [int(r.split()[0]) for r in log_rows(w)] == list(range(1, n + 1))  # no epoch lost
+    assert "Stopped" in w.state_label.text()
+    assert child(w, QLineEdit, "inputEdit").isEnabled() and not child(w, QLineEdit, "inputEdit").isReadOnly()
+
+
+def test_step_from_idle_trains_exactly_one_epoch(qtbot, make_window) -> None:
+    w = make_window()
+    with qtbot.waitSignal(w.session.paused_at, timeout=60_000):
+        click(qtbot, w, "stepButton")
+    qtbot.waitUntil(lambda: len(log_rows(w)) == 1)
+    with qtbot.waitSignal(w.session.run_ended, timeout=10_000):
+        click(qtbot, w, "stopButton")
+    assert len(log_rows(w)) == 1
+
+
+def test_invalid_strings_disable_train_and_keep_the_text(qtbot, make_window) -> None:
+    w = make_window()
+    target = child(w, QLineEdit, "targetEdit")
+    replace_text(qtbot, target, "ohl ")  # wrong length, with a trailing space
+    assert target.text() == "ohl " and w.task().pairs[0].target == "ohl "
+    assert not child(w, QAbstractButton, "trainButton").isEnabled()
+    assert not child(w, QAbstractButton, "stepButton").isEnabled()
+    assert "the model emits one character per input character" in child(w, QAbstractButton, "trainButton").toolTip()
+    replace_text(qtbot, target, "ohlol")
+    assert child(w, QAbstractButton, "trainButton").isEnabled()
+
+
+def test_an_invalid_configuration_disables_train(qtbot, make_window) -> None:
+    w = make_window()
+    combo = child(w, QComboBox, "presetCombo")
+    index = combo.findData("rnn-onehot")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    child(w, QSpinBox, "hiddenSpin").setValue(8)  # head none needs hidden size == |V| = 4
+    assert not child(w, QAbstractButton, "trainButton").isEnabled()
+    assert "vocabulary size (4)" in child(w, QAbstractButton, "trainButton").toolTip()
+
+
+def test_an_exception_in_the_worker_is_shown_and_the_app_stays_usable(qtbot, make_window) -> None:
+    calls = []
+
+    def factory(task, model, train):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("simulated failure in the worker")
+        return Trainer(task, model, train)
+
+    w = make_window(trainer_factory=factory)
+    train_to_end(qtbot, w)
+    assert w.banner.isVisible()
+    assert "simulated failure in the worker" in w.banner.label.text()
+    assert "simulated failure" in w.state_label.text()
+    train_to_end(qtbot, w)  # the app is usable: the next run works
+    assert len(log_rows(w)) == 15
+
+
+def test_divergence_is_reported_with_advice(qtbot, make_window) -> None:
+    def diverging(task, model, train):
+        return Trainer(task, model, replace(train, optimizer="sgd", lr=10.0))
+
+    w = make_window(trainer_factory=diverging)
+    combo = child(w, QComboBox, "presetCombo")
+    index = combo.findData("rnn-onehot")
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    w.config_panel.set_config(
+        replace(w.model_config(), head="linear", hidden_size=64, nonlinearity="relu"),
+        replace(w.train_config(), epochs=300),
+    )
+    train_to_end(qtbot, w)
+    if w._last_outcome.status != "diverged":
+        pytest.skip("did not diverge on this build")
+    assert w.banner.isVisible() and "try a lower learning rate" in w.banner.label.text()
+
+
+def test_closing_during_a_run_stops_and_joins_the_worker(qtbot, make_window) -> None:
+    w = make_window()
+    child(w, QSpinBox, "epochsSpin").setValue(1_000_000)
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: len(log_rows(w)) >= 2, timeout=30_000)
+    thread = w.session._thread
+    assert w.close()
+    assert thread.isFinished()
+
+
+def test_unsaved_changes_prompt_on_new(qtbot, make_window, answer) -> None:
+    w = make_window()
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")
+    answer["reply"] = QMessageBox.Cancel
+    w.act_new.trigger()
+    assert answer["asked"] == 1 and child(w, QLineEdit, "inputEdit").text() == "hellx"  # nothing lost
+    answer["reply"] = QMessageBox.Discard
+    w.act_new.trigger()
+    assert child(w, QLineEdit, "inputEdit").text() == "hello"
+
+
+def test_save_and_open_round_trip_with_history(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    path = tmp_path / "run.rnnproj.json"
+    assert w._save_to(path)
+    assert not w.isWindowModified()
+    saved = load_project(path)
+    assert [r.loss for r in saved.history] == plotted_losses(w)
+    assert str(path.resolve()) in w.recent_files()
+    w2 = make_window()
+    assert w2.open_project(path)
+    assert plotted_losses(w2) == plotted_losses(w)
+    assert len(log_rows(w2)) == 15
+
+
+def test_a_corrupt_project_is_refused_with_its_reason_and_nothing_is_lost(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 1, "pairs": [', encoding="utf-8")
+    assert not w.open_project(bad)
+    assert "truncated" in w.banner.label.text()
+    assert child(w, QLineEdit, "inputEdit").text() == "hellx"
+
+
+def test_geometry_splitters_and_log_scale_are_remembered(qtbot, make_window) -> None:
+    from rnnstudio.ui.main_window import app_settings
+
+    w = make_window()
+    w.main_split.setSizes([380, 640, 420])
+    w.loss_panel.set_log_scale(True)
+    geometry, state = w.saveGeometry(), w.main_split.saveState()
+    w.close()
+    s = app_settings()
+    assert s.value("window/geometry") == geometry and s.value("window/mainSplitter") == state
+    w2 = MainWindow()  # not shown yet: what it restored, before the offscreen screen (800x600) clamps it
+    qtbot.addWidget(w2)
+    assert w2.main_split.saveState() == state
+    assert w2.loss_panel.log_scale()
+    w2.session.shutdown()
+
+
+def test_about_names_python_torch_and_qt_versions() -> None:
+    import platform
+
+    import torch
+    from PySide6.QtCore import qVersion
+
+    text = about_text()
+    assert platform.python_version() in text and torch.__version__ in text and qVersion() in text
+
+
+def test_inside_views_follow_a_run(qtbot, make_window) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    p = get_preset("rnn-embedding").project
+    reference = Trainer(p.task, p.model, p.train)
+    list(reference.epochs())
+    expected = reference.infer("hello", "ohlol")
+
+    w.show_view(w.step_inspector)
+    qtbot.waitUntil(lambda: w.step_inspector.displayed_epoch() == 15, timeout=30_000)
+    np.testing.assert_array_equal(w.step_inspector.displayed_probabilities(), expected.probabilities)
+
+    w.show_view(w.try_it)
+    with qtbot.waitSignal(w.inspector.replied, timeout=30_000):
+        replace_text(qtbot, child(w, QLineEdit, "tryInput"), "hello")
+    qtbot.waitUntil(lambda: w.try_it.displayed_prediction() == expected.predicted, timeout=30_000)
+
+    w.show_view(w.film_strip)
+    assert w.film_strip.shown_epochs()[-1] == 15
+
+    w.show_view(w.gradient_flow)
+    assert w.gradient_flow.displayed_epochs()[0] == 0 and w.gradient_flow.displayed_epochs()[-1] == 15
+    np.testing.assert_array_equal(w.gradient_flow.displayed_matrix(0)[-1], reference.gradient_flow()[0])
+
+    w.show_view(w.shapes_view)
+    shapes = dict(w.shapes_view.displayed_shapes())
+    assert shapes["inputs (indices)"] == (1, 5) and shapes["embedding output"] == (1, 5, 10)
+
+
+def test_launch_without_a_display_says_so_instead_of_crashing() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if sys.platform != "linux":
+        pytest.skip("the display check is for Linux")
+    out = subprocess.run(
+        [sys.executable, str(REPO / "main.py")], capture_output=True, text=True, env=env, cwd=REPO, timeout=60
+    )
+    assert out.returncode == 2
+    assert "no display" in out.stderr and "Traceback" not in out.stderr
