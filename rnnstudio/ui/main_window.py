@@ -112,6 +112,7 @@ class Banner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBanner")
+        self.setAttribute(Qt.WA_StyledBackground, True)  # a plain QWidget paints no stylesheet background
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         self.label = QLabel()
@@ -124,7 +125,6 @@ class Banner(QWidget):
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
-        self.setAutoFillBackground(True)
         self.hide()
 
     def show_message(self, text: str, error: bool = True) -> None:
@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self._run_target_epoch = 0
         self._run_first: EpochResult | None = None
         self._problems: list[Problem] = []
+        self._showing_problems = False  # the status bar lists problems (rather than news or an outcome)
         self._last_outcome: RunOutcome | None = None
         self._rate = 0.0
 
@@ -555,6 +556,22 @@ class MainWindow(QMainWindow):
         else:
             self.loss_panel.set_chance_loss(None)
         self._update_actions()
+        self._update_ready_text()
+
+    def _update_ready_text(self) -> None:
+        """While idle, the status says whether training can start (outcomes and file news stay until then)."""
+        if self.session.is_active():
+            return
+        text = self.state_label.text()
+        if self._problems:
+            n = len(self._problems)
+            self.state_label.setText(f"{n} problem{'s' if n > 1 else ''} to fix before training (marked in red)")
+            self._showing_problems = True
+        elif self._showing_problems:
+            self.state_label.setText("Ready to train (F5)")
+            self._showing_problems = False
+        elif not text:
+            self.state_label.setText("Ready to train (F5)")
 
     @Slot(object)
     def _on_editor_task_changed(self, task: Task) -> None:
@@ -722,12 +739,13 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         epoch = self._history[-1].epoch if self._history else 0
         target = max(self._run_target_epoch, epoch)
-        if self.session.is_active() or self._last_outcome is not None:
+        in_run = self.session.is_active() or self._last_outcome is not None
+        if in_run:
             self.epoch_label.setText(f"epoch {epoch}/{target}")
             self.progress.set_fraction(epoch, target)
         else:
             self.epoch_label.setText(f"epoch {epoch}" if epoch else "")
-            self.progress.set_fraction(0, 1)
+        self.progress.setVisible(in_run)  # an empty bar before any run says nothing
         self.rate_label.setText(f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
         if self._run_first is not None and self._history:
             elapsed = self._history[-1].elapsed - self._run_first.elapsed
