@@ -32,7 +32,9 @@ from rnnstudio.core.config import (
 from rnnstudio.core.describe import count_parameters
 from rnnstudio.core.problems import Problem
 
-_ERROR = "#cf222e"
+from . import style
+
+_ERROR = style.ERROR
 
 # Only widgets flagged with the dynamic "problem" property change look; everything else keeps the style's.
 _STYLE = f"""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QHBoxLayout, QLabel, QSizePol
 
 from ..core.results import EpochResult
 from ..core.vocab import describe_char
+from . import style
 
 #: The most epoch rows shown; longer runs are thinned to at most this many.
 MAX_ROWS = 200
@@ -30,16 +31,16 @@ MAX_ROWS = 200
 #: stay put while the run grows (they only move when the stride steps up by at most a third).
 NICE_STRIDES = (1, 2, 3, 4, 5, 6, 8)
 
-RIGHT_TEXT = QColor("#1a7f37")
-RIGHT_BACKGROUND = QColor("#aceebb")
-WRONG_TEXT = QColor("#cf222e")
-WRONG_BACKGROUND = QColor("#ffcecb")
+RIGHT_TEXT = QColor(style.RIGHT)
+RIGHT_BACKGROUND = QColor(style.RIGHT_FILL)
+WRONG_TEXT = QColor(style.WRONG)
+WRONG_BACKGROUND = QColor(style.WRONG_FILL)
 EMPTY_BACKGROUND = QColor("#f6f8fa")
 HEADER_BACKGROUND = QColor("#eaeef2")
-HEADER_TEXT = QColor("#24292f")
-MUTED_TEXT = QColor("#57606a")
+HEADER_TEXT = QColor(style.TEXT)
+MUTED_TEXT = QColor(style.MUTED)
 RULE_LINE = QColor("#8c959f")
-BACKGROUND = QColor("#ffffff")
+BACKGROUND = QColor(style.BACKGROUND)
 #: Overview colours (empty, right, wrong): stronger than the cells', since they are a pixel or two tall.
 OVERVIEW_COLOURS = np.array([[0xEA, 0xEE, 0xF2], [0x4A, 0xC2, 0x6B], [0xFA, 0x45, 0x49]], dtype=np.uint8)
 FRAME_COLOUR = QColor("#0969da")

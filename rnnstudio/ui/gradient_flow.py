@@ -12,11 +12,12 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.results import EpochResult, WeightSnapshot
+from . import style
 
-TEXT_COLOUR = "#24292f"
-MUTED_COLOUR = "#57606a"
-BACKGROUND = "#ffffff"
-CLIP_COLOUR = "#cf222e"
+TEXT_COLOUR = style.TEXT
+MUTED_COLOUR = style.MUTED
+BACKGROUND = style.BACKGROUND
+CLIP_COLOUR = style.ERROR
 NORM_LABEL = "‖∂L/∂hₜ‖"
 #: One colour per layer in the line plot (layer 1 first).
 LAYER_COLOURS = ("#0969da", "#bc4c00", "#8250df", "#1a7f37", "#bf3989", "#6e7781", "#953800", "#0a3069")

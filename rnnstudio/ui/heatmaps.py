@@ -7,21 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QImage, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from . import style
 from .vocab_strip import display_char
 
 #: Qt's QWIDGETSIZE_MAX (PySide6 does not export it): "no maximum" for setMaximumHeight.
 WIDGETSIZE_MAX = (1 << 24) - 1
-TEXT = "#1f2328"
-MUTED = "#57606a"
+TEXT = style.TEXT
+MUTED = style.MUTED
 FAINT_TEXT = "#8c959f"
 GRID_LINE = "#ffffff"
 FRAME = "#afb8c1"
 NAN_COLOUR = "#d0d7de"
-BACKGROUND = "#ffffff"
+BACKGROUND = style.BACKGROUND
 #: The outline of the target's cell (step inspector): orange shows on white and on dark blue alike.
 TARGET_MARK = "#e16f24"
 #: The outline of each column's most likely character (try-it view).
@@ -371,3 +372,36 @@ class ColourLegend(QWidget):
             painter.drawText(QPointF(x, baseline), entry.high)
             x += fm.horizontalAdvance(entry.high) + self._GAP
         painter.end()
+
+
+class HoverTextWidget(QWidget):
+    """A painted widget that describes what is under the mouse: as a tooltip, and through ``hovered``.
+
+    Subclasses implement ``text_at(pos)``; an empty string means nothing to say there.
+    """
+
+    hovered = Signal(str)
+
+    def text_at(self, pos: QPointF) -> str:
+        """What to say about the point ``pos`` (widget coordinates)."""
+        return ""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            assert isinstance(event, QHelpEvent)
+            text = self.text_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self.hovered.emit(self.text_at(event.position()))
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self.hovered.emit("")
+        super().leaveEvent(event)

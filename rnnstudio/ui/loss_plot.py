@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,14 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.project_io import atomic_write
 from ..core.results import EpochResult
+from . import style
 
 LOSS_COLOUR = "#0969da"
 ACCURACY_COLOUR = "#bc4c00"
 CHANCE_COLOUR = "#6e7781"
 HOVER_COLOUR = "#8c959f"
-TEXT_COLOUR = "#24292f"
-BACKGROUND = "#ffffff"
+TEXT_COLOUR = style.TEXT
+BACKGROUND = style.BACKGROUND
 CHANCE_LABEL = "chance ln|V|"
 ACCURACY_RANGE = (0.0, 1.05)
 _INITIAL_CAPACITY = 1024
@@ -451,12 +452,13 @@ class LossPlot(pg.PlotWidget):
                 )
         if image is None or image.isNull():
             raise OSError(f"could not render the plot to an image for {path}")
-
-        def write(tmp: str) -> None:
-            if not image.save(tmp, "PNG"):
-                raise OSError(f"could not write a PNG image to {path}")
-
-        _write_atomically(path, write)
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.WriteOnly)
+        if not image.save(buffer, "PNG"):
+            raise OSError(f"could not encode the plot as PNG for {path}")
+        buffer.close()
+        atomic_write(path, bytes(data))
 
     def export_csv(self, path: str) -> None:
         """Write ``epoch,loss,accuracy`` rows at full float precision (atomically); OSError on failure."""
@@ -472,29 +474,7 @@ class LossPlot(pg.PlotWidget):
                 strict=True,
             )
         )
-        text = "\n".join(lines) + "\n"
-
-        def write(tmp: str) -> None:
-            with open(tmp, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-
-        _write_atomically(path, write)
-
-
-def _write_atomically(path: str, write) -> None:
-    """Write through a temporary file next to ``path``, then rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 class LossPanel(QWidget):

@@ -53,6 +53,7 @@ from ..session.training import (
     default_trainer_factory,
     default_warm_up,
 )
+from . import style
 from .config_panel import ConfigPanel
 from .film_strip import FilmStrip
 from .gradient_flow import GradientFlowView
@@ -129,7 +130,7 @@ class Banner(QWidget):
 
     def show_message(self, text: str, error: bool = True) -> None:
         """Show ``text``: red for errors, amber for warnings."""
-        colour, border = ("#ffebe9", "#cf222e") if error else ("#fff8c5", "#9a6700")
+        colour, border = (style.WRONG_BG, style.ERROR) if error else ("#fff8c5", "#9a6700")
         self.setStyleSheet(
             f"#messageBanner {{ background: {colour}; border: 1px solid {border}; border-radius: 4px; }}"
             f"#messageBanner QLabel {{ color: #1f2328; }}"

@@ -28,16 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.results import EpochResult
+from . import style
 
 #: Data role of a prediction cell: the tuple (predicted, target); target is None when unknown.
 PREDICTION_ROLE = Qt.UserRole + 1
 
-RIGHT_COLOUR = QColor("#1a7f37")
-WRONG_COLOUR = QColor("#cf222e")
-RIGHT_BACKGROUND = QColor("#dafbe1")
-WRONG_BACKGROUND = QColor("#ffebe9")
+RIGHT_COLOUR = QColor(style.RIGHT)
+WRONG_COLOUR = QColor(style.WRONG)
+RIGHT_BACKGROUND = QColor(style.RIGHT_BG)
+WRONG_BACKGROUND = QColor(style.WRONG_BG)
 SELECTION_COLOUR = QColor("#b6e3ff")
-SELECTION_TEXT = QColor("#1f2328")
+SELECTION_TEXT = QColor(style.TEXT)
 
 EPOCH_COLUMN, LOSS_COLUMN, ACCURACY_COLUMN = 0, 1, 2
 FIRST_PAIR_COLUMN = 3

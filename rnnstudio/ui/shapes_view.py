@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ..core.config import MAX_SEED, ModelConfig
 from ..core.describe import TensorShape, tensor_path
 from ..core.results import Walkthrough
+from . import style
 
 #: Item data role holding a row's numeric shape (a tuple of ints).
 SHAPE_ROLE = Qt.UserRole + 1
@@ -38,9 +39,9 @@ LESSON_MAX = 16
 #: How long the lesson waits after the last change of a size before asking for a run.
 DEBOUNCE_MS = 350
 
-TEXT_COLOUR = QColor("#24292f")
-MUTED_COLOUR = "#57606a"
-ERROR_COLOUR = "#cf222e"
+TEXT_COLOUR = QColor(style.TEXT)
+MUTED_COLOUR = style.MUTED
+ERROR_COLOUR = style.ERROR
 NEGATIVE = np.array([0x09, 0x69, 0xDA], dtype=np.float64)  # blue for -1
 POSITIVE = np.array([0xCF, 0x22, 0x2E], dtype=np.float64)  # red for +1
 WHITE = np.array([255, 255, 255], dtype=np.float64)

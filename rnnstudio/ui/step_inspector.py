@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QImage, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtCore import QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -18,12 +18,12 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSlider,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.results import Inference
+from . import style
 from .heatmaps import (
     BACKGROUND,
     DIVERGING_LUT,
@@ -36,6 +36,7 @@ from .heatmaps import (
     WIDGETSIZE_MAX,
     ColourLegend,
     GradientEntry,
+    HoverTextWidget,
     OutlineEntry,
     ProbabilityHeatmap,
     matrix_image,
@@ -44,11 +45,11 @@ from .heatmaps import (
 )
 from .vocab_strip import display_char, monospace_font
 
-RIGHT = "#1a7f37"
-WRONG = "#cf222e"
-RIGHT_BG = "#dafbe1"
-WRONG_BG = "#ffebe9"
-LOSS_BAR = "#ffcecb"
+RIGHT = style.RIGHT
+WRONG = style.WRONG
+RIGHT_BG = style.RIGHT_BG
+WRONG_BG = style.WRONG_BG
+LOSS_BAR = style.WRONG_FILL
 
 PLACEHOLDER = "Train (or Step once) to see inside the network"
 
@@ -110,10 +111,8 @@ def format_step_loss(value: float) -> str:
     return f"{value:.2f}"
 
 
-class StepGrid(QWidget):
+class StepGrid(HoverTextWidget):
     """The time-step grid, painted in one pass: columns are time steps, rows what the network does with them."""
-
-    hovered = Signal(str)
 
     MIN_CELL_W = 24
     MAX_CELL_W = 96
@@ -559,26 +558,6 @@ class StepGrid(QWidget):
                     _LOSS: "Cross-entropy of each step: −ln p(target); the bar is relative to chance ln|V|",
                 }[row.kind]
         return ""
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            assert isinstance(event, QHelpEvent)
-            text = self.text_at(QPointF(event.pos()))
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        return super().event(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        self.hovered.emit(self.text_at(event.position()))
-        super().mouseMoveEvent(event)
-
-    def leaveEvent(self, event) -> None:
-        self.hovered.emit("")
-        super().leaveEvent(event)
 
 
 class StepInspector(QWidget):

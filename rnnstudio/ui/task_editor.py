@@ -45,13 +45,14 @@ from rnnstudio.core.problems import Problem
 from rnnstudio.core.sequences import Pair, Task
 from rnnstudio.core.vocab import Vocabulary
 
+from . import style
 from .encoding_preview import EncodingPreview
 from .vocab_strip import GREY, RED, VocabStrip, WrapLabel, display_char, monospace_font
 
 _FIELDS = ("input", "target")
-_OOV_BG = "#ffcecb"
+_OOV_BG = style.WRONG_FILL
 _OOV_FG = "#82071e"
-_TEXT = "#1f2328"
+_TEXT = style.TEXT
 #: Any constant shared by text-edit commands: QUndoStack only tries to merge commands with equal ids.
 _TEXT_EDIT_ID = 0x7E57
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QMouseEvent, QPainter, QPalette
+from PySide6.QtCore import QPointF, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QScrollArea,
     QSizePolicy,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +30,7 @@ from .heatmaps import (
     WIDGETSIZE_MAX,
     ColourLegend,
     GradientEntry,
+    HoverTextWidget,
     OutlineEntry,
     ProbabilityHeatmap,
     quoted,
@@ -62,10 +62,8 @@ def text_problems(text: str, vocab: Sequence[str]) -> list[str]:
     return found
 
 
-class TryGrid(QWidget):
+class TryGrid(HoverTextWidget):
     """The typed string, the model's prediction under it, and the probability heatmap, in aligned columns."""
-
-    hovered = Signal(str)
 
     MIN_CELL_W = 24
     MAX_CELL_W = 64
@@ -265,26 +263,6 @@ class TryGrid(QWidget):
         if self._header_top <= pos.y() < self._header_top + self._header_h:
             return f"{where}: the input character"
         return ""
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            assert isinstance(event, QHelpEvent)
-            text = self.text_at(QPointF(event.pos()))
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        return super().event(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        self.hovered.emit(self.text_at(event.position()))
-        super().mouseMoveEvent(event)
-
-    def leaveEvent(self, event) -> None:
-        self.hovered.emit("")
-        super().leaveEvent(event)
 
 
 class TryItView(QWidget):

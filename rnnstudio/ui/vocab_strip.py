@@ -23,13 +23,15 @@ from PySide6.QtWidgets import (
 
 from rnnstudio.core.problems import Problem
 
-RED = "#cf222e"
-GREY = "#57606a"
+from . import style
+
+RED = style.ERROR
+GREY = style.MUTED
 _CHIP_BORDER = "#8c959f"
-_CHIP_BG = "#ffffff"
+_CHIP_BG = style.BACKGROUND
 _CHIP_SELECTED_BG = "#ddf4ff"
 _CHIP_SELECTED_BORDER = "#0969da"
-_CHIP_PROBLEM_BG = "#ffebe9"
+_CHIP_PROBLEM_BG = style.WRONG_BG
 
 _PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1
 _INDEX_ROLE = Qt.ItemDataRole.UserRole + 2
