@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QImage, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ..core.results import Inference
 from . import style
 from .vocab_strip import display_char
 
@@ -405,3 +406,59 @@ class HoverTextWidget(QWidget):
     def leaveEvent(self, event) -> None:
         self.hovered.emit("")
         super().leaveEvent(event)
+
+
+class InferenceGrid(HoverTextWidget):
+    """A grid painted from one Inference (with a probability heatmap), or a message in its place.
+
+    Subclasses set ``PLACEHOLDER`` (shown before any inference) and ``EMPTY_TEXT``
+    (for an inference of an empty string), and rebuild their layout in ``_rebuild``.
+    """
+
+    PLACEHOLDER = ""
+    EMPTY_TEXT = ""
+
+    def __init__(self, mark_colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._chars: tuple[str, ...] = ()
+        self._inference: Inference | None = None
+        self._message = self.PLACEHOLDER
+        self._steps = 0
+        self._heatmap = ProbabilityHeatmap(mark_colour)
+
+    def set_vocabulary(self, chars: Sequence[str]) -> None:
+        """Name the heatmap's rows with this vocabulary."""
+        self._chars = tuple(chars)
+        self._rebuild()
+
+    def set_inference(self, inference: Inference | None) -> None:
+        """Draw ``inference`` (None: the placeholder)."""
+        self._inference = inference
+        if inference is None:
+            self._message = self.PLACEHOLDER
+        self._rebuild()
+
+    def set_message(self, text: str) -> None:
+        """Replace the grid by ``text`` (the data is dropped: it no longer matches what was asked)."""
+        self._inference = None
+        self._message = text
+        self._rebuild()
+
+    def message(self) -> str:
+        """The text shown instead of the grid ('' while a grid is shown)."""
+        if self._inference is None:
+            return self._message
+        return "" if self._steps else self.EMPTY_TEXT
+
+    def inference(self) -> Inference | None:
+        """The inference drawn."""
+        return self._inference
+
+    def heatmap(self) -> ProbabilityHeatmap:
+        """The probability heatmap drawn in the grid (for its geometry and marks)."""
+        return self._heatmap
+
+    def _rebuild(self) -> None:
+        raise NotImplementedError

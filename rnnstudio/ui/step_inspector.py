@@ -36,9 +36,8 @@ from .heatmaps import (
     WIDGETSIZE_MAX,
     ColourLegend,
     GradientEntry,
-    HoverTextWidget,
+    InferenceGrid,
     OutlineEntry,
-    ProbabilityHeatmap,
     matrix_image,
     quoted,
     small_font,
@@ -111,8 +110,11 @@ def format_step_loss(value: float) -> str:
     return f"{value:.2f}"
 
 
-class StepGrid(HoverTextWidget):
+class StepGrid(InferenceGrid):
     """The time-step grid, painted in one pass: columns are time steps, rows what the network does with them."""
+
+    PLACEHOLDER = PLACEHOLDER
+    EMPTY_TEXT = "The string is empty: no time steps to show"
 
     MIN_CELL_W = 24
     MAX_CELL_W = 96
@@ -120,11 +122,9 @@ class StepGrid(HoverTextWidget):
     GAP = 6
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(TARGET_MARK, parent)
         self.setObjectName("stepGrid")
-        self.setMouseTracking(True)
         self.setAutoFillBackground(False)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._label_font = QFont(self.font())
         self._caption_font = small_font(self.font(), -1.5)
         self._value_font = small_font(self.font(), -1.5)
@@ -132,10 +132,6 @@ class StepGrid(HoverTextWidget):
         self._char_font.setBold(True)
         self._row_font = monospace_font()
 
-        self._chars: tuple[str, ...] = ()
-        self._inference: Inference | None = None
-        self._message = PLACEHOLDER
-        self._steps = 0
         self._step_chars: list[str] = []
         self._input_name = "input"
         self._inputs: np.ndarray | None = None
@@ -148,48 +144,16 @@ class StepGrid(HoverTextWidget):
         self._target: str | None = None
         self._losses: np.ndarray | None = None
         self._loss_scale = 1.0
-        self._heatmap = ProbabilityHeatmap(TARGET_MARK)
         self._rows: list[_Row] = []
         self._label_w = 100
         self._cell_w = self.MIN_CELL_W
         self._relayout()
 
     # ------------------------------------------------------------------ data
-    def set_vocabulary(self, chars: Sequence[str]) -> None:
-        """Name the probability rows (and find the target's characters) with this vocabulary."""
-        self._chars = tuple(chars)
-        self._rebuild()
-
-    def set_inference(self, inference: Inference | None) -> None:
-        """Draw ``inference`` (None: the placeholder)."""
-        self._inference = inference
-        if inference is None:
-            self._message = PLACEHOLDER
-        self._rebuild()
-
-    def set_message(self, text: str) -> None:
-        """Replace the grid by ``text`` (the data is dropped: it no longer matches what was asked)."""
-        self._inference = None
-        self._message = text
-        self._rebuild()
-
-    def message(self) -> str:
-        """The text shown instead of the grid ('' while a grid is shown)."""
-        if self._inference is None:
-            return self._message
-        return "" if self._steps else "The string is empty: no time steps to show"
 
     def hidden_limit(self) -> float:
         """The half-range of the hidden rows' colour scale (1 for tanh, wider if values exceed it)."""
         return self._hidden_limit
-
-    def inference(self) -> Inference | None:
-        """The inference drawn."""
-        return self._inference
-
-    def heatmap(self) -> ProbabilityHeatmap:
-        """The probability heatmap drawn in the grid (for its geometry and marks)."""
-        return self._heatmap
 
     def _rebuild(self) -> None:
         inf = self._inference

@@ -30,9 +30,8 @@ from .heatmaps import (
     WIDGETSIZE_MAX,
     ColourLegend,
     GradientEntry,
-    HoverTextWidget,
+    InferenceGrid,
     OutlineEntry,
-    ProbabilityHeatmap,
     quoted,
     small_font,
 )
@@ -62,8 +61,11 @@ def text_problems(text: str, vocab: Sequence[str]) -> list[str]:
     return found
 
 
-class TryGrid(HoverTextWidget):
+class TryGrid(InferenceGrid):
     """The typed string, the model's prediction under it, and the probability heatmap, in aligned columns."""
+
+    PLACEHOLDER = EMPTY_MESSAGE
+    EMPTY_TEXT = "The string is empty: nothing to predict"
 
     MIN_CELL_W = 24
     MAX_CELL_W = 64
@@ -71,59 +73,20 @@ class TryGrid(HoverTextWidget):
     GAP = 6
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ARGMAX_MARK, parent)
         self.setObjectName("tryGrid")
-        self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._label_font = QFont(self.font())
         self._caption_font = small_font(self.font(), -1.5)
         self._big_font = monospace_font(6)
         self._big_font.setBold(True)
         self._row_font = monospace_font()
-        self._chars: tuple[str, ...] = ()
-        self._inference: Inference | None = None
-        self._message = EMPTY_MESSAGE
-        self._steps = 0
         self._text = ""
         self._predicted = ""
-        self._heatmap = ProbabilityHeatmap(ARGMAX_MARK)
         self._label_w = 80
         self._cell_w = self.MIN_CELL_W
         self._header_top = self._pred_top = self._probs_top = 0
         self._header_h = self._pred_h = 0
         self._relayout()
-
-    def set_vocabulary(self, chars: Sequence[str]) -> None:
-        """Name the heatmap's rows with this vocabulary."""
-        self._chars = tuple(chars)
-        self._rebuild()
-
-    def set_inference(self, inference: Inference | None) -> None:
-        """Draw ``inference`` (None: the placeholder)."""
-        self._inference = inference
-        if inference is None:
-            self._message = EMPTY_MESSAGE
-        self._rebuild()
-
-    def set_message(self, text: str) -> None:
-        """Replace the grid by ``text``."""
-        self._inference = None
-        self._message = text
-        self._rebuild()
-
-    def message(self) -> str:
-        """The text shown instead of the grid ('' while a grid is shown)."""
-        if self._inference is None:
-            return self._message
-        return "" if self._steps else "The string is empty: nothing to predict"
-
-    def inference(self) -> Inference | None:
-        """The inference drawn."""
-        return self._inference
-
-    def heatmap(self) -> ProbabilityHeatmap:
-        """The probability heatmap (for its geometry and marks)."""
-        return self._heatmap
 
     def predicted(self) -> str:
         """The predicted string drawn."""
