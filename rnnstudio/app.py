@@ -69,6 +69,7 @@ def run_app(project_path: str | None = None) -> int:
 
     window = MainWindow(trainer_factory=default_trainer_factory)
     window.session.warmed_up.connect(freeze_startup_objects)
+    app.aboutToQuit.connect(window.shut_down)  # however the loop ends, no thread outlives it
     window.show()
     if project_path:
         window.open_project(project_path)  # a bad file is reported in the window; the default preset stays

@@ -22,7 +22,11 @@ MAX_EMBEDDING = 4096
 MAX_LAYERS = 8
 MAX_EPOCHS = 1_000_000
 MAX_SEED = 2**31 - 1
+MIN_LR = 1e-6
 MAX_LR = 10.0
+MAX_DROPOUT = 0.99
+MAX_MOMENTUM = 0.999
+MAX_CLIP = 1e6
 MAX_THREADS = 256
 
 
@@ -62,6 +66,10 @@ class ModelConfig:
 
     def problems(self, vocab_size: int | None = None) -> list[Problem]:
         """Every invalid value or combination, each saying what to change."""
+        return self.value_problems() + self.combination_problems(vocab_size)
+
+    def value_problems(self) -> list[Problem]:
+        """Fields whose value is outside what is allowed, whatever the other fields."""
         found = _choice_problems(self)
         if not _is_int(self.embedding_size) or not 1 <= self.embedding_size <= MAX_EMBEDDING:
             found.append(Problem("embedding_size", f"must be a whole number from 1 to {MAX_EMBEDDING}"))
@@ -69,8 +77,13 @@ class ModelConfig:
             found.append(Problem("hidden_size", f"must be a whole number from 1 to {MAX_HIDDEN}, or auto"))
         if not _is_int(self.num_layers) or not 1 <= self.num_layers <= MAX_LAYERS:
             found.append(Problem("num_layers", f"must be a whole number from 1 to {MAX_LAYERS}"))
-        if not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
-            found.append(Problem("dropout", "must be at least 0 and below 1"))
+        if not _is_number(self.dropout) or not 0.0 <= self.dropout <= MAX_DROPOUT:
+            found.append(Problem("dropout", f"must be from 0 to {MAX_DROPOUT}"))
+        return found
+
+    def combination_problems(self, vocab_size: int | None = None) -> list[Problem]:
+        """Values that are fine alone but not together (or not with this vocabulary size)."""
+        found = []
         if self.cell == "rnncell" and _is_int(self.num_layers) and self.num_layers > 1:
             found.append(
                 Problem(
@@ -122,16 +135,16 @@ class TrainConfig:
     def problems(self) -> list[Problem]:
         """Every invalid value, each saying what is allowed."""
         found = _choice_problems(self)
-        if not _is_number(self.lr) or not 0.0 < self.lr <= MAX_LR:
-            found.append(Problem("lr", f"the learning rate must be above 0 and at most {MAX_LR:g}"))
-        if not _is_number(self.momentum) or not 0.0 <= self.momentum < 1.0:
-            found.append(Problem("momentum", "must be at least 0 and below 1"))
+        if not _is_number(self.lr) or not MIN_LR <= self.lr <= MAX_LR:
+            found.append(Problem("lr", f"the learning rate must be from {MIN_LR:g} to {MAX_LR:g}"))
+        if not _is_number(self.momentum) or not 0.0 <= self.momentum <= MAX_MOMENTUM:
+            found.append(Problem("momentum", f"must be from 0 to {MAX_MOMENTUM}"))
         if not _is_int(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
             found.append(Problem("epochs", f"must be a whole number from 1 to {MAX_EPOCHS:,}"))
         if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
             found.append(Problem("seed", f"must be a whole number from 0 to {MAX_SEED}"))
-        if not _is_number(self.clip_grad_norm) or not 0.0 <= self.clip_grad_norm < math.inf:
-            found.append(Problem("clip_grad_norm", "must be 0 (off) or a positive number"))
+        if not _is_number(self.clip_grad_norm) or not 0.0 <= self.clip_grad_norm <= MAX_CLIP:
+            found.append(Problem("clip_grad_norm", f"must be 0 (off) or a positive number up to {MAX_CLIP:g}"))
         if not _is_int(self.threads) or not 0 <= self.threads <= MAX_THREADS:
             found.append(Problem("threads", f"must be 0 (auto) or a whole number up to {MAX_THREADS}"))
         return found

@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +113,29 @@ def _parse_v1(doc: dict) -> Project:
         vocab = tuple(vocab)
     model = from_dict(ModelConfig, doc.get("model", {}), "model")
     train = from_dict(TrainConfig, doc.get("train", {}), "train")
+    # Values no window control can hold are refused here, rather than silently changed on display;
+    # combinations (say, head "none" with another hidden size) load and show as problems.
+    value_problems = [replace(p, field=f"model.{p.field}") for p in model.value_problems()]
+    value_problems += [replace(p, field=f"train.{p.field}") for p in train.problems()]
+    if value_problems:
+        raise ValidationError(value_problems)
     history = tuple(_parse_epoch(i, r) for i, r in enumerate(doc.get("history") or []))
+    for i in range(1, len(history)):
+        if history[i].epoch <= history[i - 1].epoch:
+            raise ValueError(
+                f"history entry {i + 1} (epoch {history[i].epoch}) does not follow epoch {history[i - 1].epoch}"
+            )
     name, description = doc.get("name", ""), doc.get("description", "")
     if not isinstance(name, str) or not isinstance(description, str):
         raise ValueError("'name' and 'description' must be strings")
+    for where, text in (
+        [("name", name), ("description", description)]
+        + [(f"pair {i + 1}", p.input + p.target) for i, p in enumerate(pairs)]
+        + [("vocab", "".join(vocab or ()))]
+    ):
+        bad = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
+        if bad is not None:
+            raise ValueError(f"{where} holds U+{ord(bad):04X}, half of a character: the text is not valid Unicode")
     return Project(Task(tuple(pairs), vocab), model, train, history, name, description)
 
 
@@ -221,7 +240,11 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 def save_project(project: Project, path: str | os.PathLike, include_history: bool = True) -> None:
     """Save atomically; ProjectError says why a save failed (the old file is kept)."""
     try:
-        atomic_write(path, dumps_project(project, include_history).encode("utf-8"))
+        data = dumps_project(project, include_history).encode("utf-8")
+    except (ValueError, UnicodeError) as exc:  # a non-finite number or a lone surrogate: nothing is written
+        raise ProjectError(f"cannot save {path}: the project holds something JSON cannot store ({exc})") from None
+    try:
+        atomic_write(path, data)
     except OSError as exc:
         raise ProjectError(f"cannot save {path}: {exc.strerror or exc}") from None
 

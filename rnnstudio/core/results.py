@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -36,7 +37,8 @@ class EpochResult:
             "predictions": list(self.predictions),
         }
         if self.grad_norm is not None:
-            out["grad_norm"] = self.grad_norm
+            # JSON has no inf or nan: a non-finite norm is written as null
+            out["grad_norm"] = self.grad_norm if math.isfinite(self.grad_norm) else None
             out["clipped"] = self.clipped
         return out
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from .problems import Problem, ValidationError
 from .vocab import Vocabulary, describe_char
 
 #: The longest input or target string accepted (time steps per sequence).
-MAX_LENGTH = 1000
-#: The most pairs a task may hold (they train together as one batch).
-MAX_PAIRS = 1000
+MAX_LENGTH = 500
+#: The most pairs a task may hold (they train together as one batch). With MAX_LENGTH and the
+#: vocabulary's limit this bounds a one-hot batch to 256 x 500 x 512 floats (262 MB), and keeps
+#: validation while typing well under a tenth of a second.
+MAX_PAIRS = 256
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class Task:
 
     def vocabulary(self) -> Vocabulary:
         """The explicit vocabulary, or the one derived from every input and target."""
+        return self._vocabulary
+
+    @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        # Asked for several times per keystroke by the views; a task is immutable, so once is enough.
         if self.vocab is None:
             return Vocabulary.derive(s for p in self.pairs for s in (p.input, p.target))
         return Vocabulary.explicit(self.vocab)
@@ -72,6 +80,11 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
                 continue
             if len(text) > MAX_LENGTH:
                 found.append(Problem(name, f"is {len(text)} characters, more than the limit of {MAX_LENGTH}", pair=i))
+            for pos, ch in enumerate(text):
+                if 0xD800 <= ord(ch) <= 0xDFFF:  # e.g. bytes that were not UTF-8, from a command line
+                    found.append(
+                        Problem(name, f"holds U+{ord(ch):04X}, which is not a character", pair=i, position=pos)
+                    )
             if check_chars:
                 for pos, ch in enumerate(text):
                     if ch not in vocab:

@@ -270,6 +270,13 @@ class Trainer:
             grad_norm, clipped = None, False
             if clip > 0:
                 grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
+                if not math.isfinite(grad_norm):  # clipping by an infinite norm would freeze the weights
+                    self.outcome = RunOutcome(
+                        DIVERGED,
+                        self.epoch,
+                        f"diverged at epoch {n}, gradient norm {grad_norm}: try a lower learning rate",
+                    )
+                    return
                 clipped = grad_norm > clip
             opt.step()
             pred = logits.argmax(1).tolist()

@@ -134,9 +134,12 @@ class Inspector(QObject):
         self._compute = compute or TorchCompute()
         self._thread: QThread | None = None
         self._worker: InspectorWorker | None = None
+        self._closed = False
 
     def submit(self, request: InferenceRequest | WalkthroughRequest) -> None:
-        """Ask for ``request``; its reply arrives through ``replied``."""
+        """Ask for ``request``; its reply arrives through ``replied`` (ignored once shut down)."""
+        if self._closed:
+            return
         if self._thread is None:
             self._thread = QThread()
             self._thread.setObjectName("rnnstudio-inspector")
@@ -149,10 +152,12 @@ class Inspector(QObject):
 
     @Slot(object)
     def _on_worker_replied(self, reply: InspectorReply) -> None:
-        self.replied.emit(reply)
+        if not self._closed:
+            self.replied.emit(reply)
 
     def shutdown(self) -> None:
-        """Join the inspector thread (closeEvent and test teardown)."""
+        """Join the inspector thread (closeEvent and test teardown); no thread starts again afterwards."""
+        self._closed = True
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait()

@@ -20,7 +20,7 @@ from ..core.coalesce import DEFAULT_INTERVAL, Coalescer
 from ..core.config import ModelConfig, TrainConfig
 from ..core.control import RunControl
 from ..core.problems import ValidationError
-from ..core.results import FAILED, EpochResult, RunOutcome, WeightSnapshot
+from ..core.results import DIVERGED, FAILED, EpochResult, RunOutcome, WeightSnapshot
 from ..core.sequences import Task
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class TrainingWorker(QObject):
         self._coalescer: Coalescer[EpochResult] = Coalescer(interval)
         self._run_start = 0.0
         self._probe_time = 0.0
+        self._probed_epoch: int | None = None  # the epoch of the last probe sent
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
@@ -114,6 +115,7 @@ class TrainingWorker(QObject):
         try:
             if request.fresh or self._trainer is None:
                 self._trainer = None
+                self._probed_epoch = None
                 self._trainer = self._factory(request.task, request.model, request.train)
                 self.trainer_built.emit(TrainerInfo(str(self._trainer.device), self._trainer.threads))
                 initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
@@ -162,17 +164,26 @@ class TrainingWorker(QObject):
         if not force and self._probe_time > PROBE_BUDGET * (start - self._run_start):
             return None
         try:
-            return trainer.probe()
+            snapshot = trainer.probe()
         except Exception:  # a probe is a view's extra; it never ends a run
             log.exception("probe failed")
             return None
         finally:
             self._probe_time += time.perf_counter() - start
+        self._probed_epoch = snapshot.epoch
+        return snapshot
 
     def _flush(self) -> None:
+        """Send what is pending, with the current weights whenever they have not been probed yet.
+
+        Called when the run pauses or ends: the views then always have the weights it stopped
+        with, even when the budget refused the probe of the last batch (a Step, slow epochs).
+        """
         batch = self._coalescer.flush()
-        if batch:
-            self.batch_ready.emit(ResultBatch(tuple(batch), self._probe(force=True)))
+        epoch = self._epoch()
+        snapshot = self._probe(force=True) if self._trainer is not None and epoch != self._probed_epoch else None
+        if batch or snapshot is not None:
+            self.batch_ready.emit(ResultBatch(tuple(batch), snapshot))
 
     def _on_block(self) -> None:  # in the worker thread, just before it waits while paused
         self._flush()
@@ -216,6 +227,7 @@ class TrainingSession(QObject):
         self._control: RunControl | None = None
         self._state = IDLE
         self._trainer_key: tuple | None = None
+        self._closed = False  # after shutdown: no new thread, and late worker signals are ignored
         self.run_started_at = 0.0
 
     # -- queries ---------------------------------------------------------
@@ -242,7 +254,7 @@ class TrainingSession(QObject):
         steps: int | None = None,
     ) -> bool:
         """Train ``epochs`` more epochs (train.epochs by default); with ``steps``, run that many then pause."""
-        if self.is_active():
+        if self.is_active() or self._closed:
             return False
         self._ensure_thread()
         fresh = not self.can_continue(task, model, train)
@@ -289,7 +301,12 @@ class TrainingSession(QObject):
             self._reset_requested.emit()
 
     def shutdown(self) -> None:
-        """Stop any run and join the worker thread (closeEvent and test teardown)."""
+        """Stop any run and join the worker thread (closeEvent and test teardown); the session is then closed.
+
+        Results the worker had already queued are still delivered after this returns; they are ignored.
+        """
+        self._closed = True
+        self._trainer_key = None
         if self._control is not None:
             self._control.request_stop()
         if self._thread is not None:
@@ -308,7 +325,7 @@ class TrainingSession(QObject):
 
     def warm_up(self) -> None:
         """Start the worker thread and let it load torch before the first run (if a warm-up was given)."""
-        if self._warm_up is not None:
+        if self._warm_up is not None and not self._closed:
             self._ensure_thread()
             self._warm_up_requested.emit(self._warm_up)
             self._warm_up = None
@@ -337,7 +354,8 @@ class TrainingSession(QObject):
 
     @Slot(object)
     def _on_worker_batch_ready(self, batch: ResultBatch) -> None:
-        self.results_arrived.emit(batch)
+        if not self._closed:
+            self.results_arrived.emit(batch)
 
     @Slot(int)
     def _on_worker_paused(self, epoch: int) -> None:
@@ -349,8 +367,11 @@ class TrainingSession(QObject):
 
     @Slot(object)
     def _on_worker_run_ended(self, outcome: RunOutcome) -> None:
-        if outcome.status == FAILED:
-            self._trainer_key = None  # a failed build or run leaves no weights to continue from
+        if self._closed:
+            return
+        if outcome.status in (FAILED, DIVERGED):
+            # A failed run leaves no weights to continue from; a diverged one, weights that diverge again.
+            self._trainer_key = None
             if self._worker is not None:
                 self._reset_requested.emit()
         self._control = None

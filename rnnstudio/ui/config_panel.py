@@ -19,13 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from rnnstudio.core.config import (
+    MAX_CLIP,
+    MAX_DROPOUT,
     MAX_EMBEDDING,
     MAX_EPOCHS,
     MAX_HIDDEN,
     MAX_LAYERS,
     MAX_LR,
+    MAX_MOMENTUM,
     MAX_SEED,
     MAX_THREADS,
+    MIN_LR,
     ModelConfig,
     TrainConfig,
 )
@@ -200,7 +204,9 @@ class ConfigPanel(QWidget):
         self.hidden_spin = _spin("hiddenSpin", 0, MAX_HIDDEN, "auto (= |V|)")
         self.layers_spin = _spin("layersSpin", 1, MAX_LAYERS)
         self.nonlinearity_combo = _combo((("tanh", "tanh"), ("relu", "relu")), "nonlinearityCombo")
-        self.dropout_spin = _double("dropoutSpin", 0.0, 0.99, 3, 0.05)
+        # Ranges are the core's limits and 6 decimals keep any sensible value exact: a loaded
+        # project must never be clamped or rounded into something else without a word.
+        self.dropout_spin = _double("dropoutSpin", 0.0, MAX_DROPOUT, 6, 0.05)
         self.head_combo = _combo((("none (hidden = logits)", "none"), ("linear", "linear")), "headCombo")
         self.params_label = QLabel()
         self.params_label.setObjectName("paramsLabel")
@@ -209,15 +215,15 @@ class ConfigPanel(QWidget):
         self.optimizer_combo = _combo(
             (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"), ("Adagrad", "adagrad")), "optimizerCombo"
         )
-        self.lr_spin = _double("lrSpin", 0.0001, MAX_LR, 6, 0.01)
+        self.lr_spin = _double("lrSpin", MIN_LR, MAX_LR, 6, 0.01)
         self.lr_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.momentum_spin = _double("momentumSpin", 0.0, 0.999, 3, 0.05)
+        self.momentum_spin = _double("momentumSpin", 0.0, MAX_MOMENTUM, 6, 0.05)
         self.epochs_spin = _spin("epochsSpin", 1, MAX_EPOCHS)
         self.epochs_spin.setGroupSeparatorShown(True)
         self.epochs_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.seed_spin = _spin("seedSpin", 0, MAX_SEED)
         self.loss_combo = _combo((("mean", "mean"), ("sum (RNNCell program)", "sum")), "lossCombo")
-        self.clip_spin = _double("clipSpin", 0.0, 1e6, 4, 0.5, "off")
+        self.clip_spin = _double("clipSpin", 0.0, MAX_CLIP, 6, 0.5, "off")
         self.device_combo = _combo((("auto", "auto"), ("cpu", "cpu"), ("cuda", "cuda")), "deviceCombo")
         auto_threads = TrainConfig(threads=0).resolved_threads()
         self.threads_spin = _spin("threadsSpin", 0, MAX_THREADS, f"auto (= {auto_threads})")

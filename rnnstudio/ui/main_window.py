@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         self._name = ""
         self._description = ""
         self._history: list[EpochResult] = []
+        self._history_key: tuple | None = None  # the settings the history was trained with
         self._run_task: Task | None = None
         self._run_target_epoch = 0
         self._run_first: EpochResult | None = None
@@ -382,15 +383,15 @@ class MainWindow(QMainWindow):
         return self.config_panel.train_config()
 
     def project(self) -> Project:
-        """Everything the user would save, with the run's history."""
-        return Project(
-            self.task(),
-            self.model_config(),
-            self.train_config(),
-            tuple(self._history),
-            self._name,
-            self._description,
-        )
+        """Everything the user would save, with the run's history if it belongs to these settings.
+
+        After the strings or the configuration were edited, the history describes another
+        network, so it is not saved with them.
+        """
+        task, model, train = self.task(), self.model_config(), self.train_config()
+        current = (task, model, replace(train, epochs=0))
+        history = tuple(self._history) if current == self._history_key else ()
+        return Project(task, model, train, history, self._name, self._description)
 
     def history(self) -> list[EpochResult]:
         """Every epoch recorded since the weights were last fresh."""
@@ -405,6 +406,7 @@ class MainWindow(QMainWindow):
         self.config_panel.set_config(project.model, project.train)
         self.config_panel.set_current_preset(preset_id)
         self._history = list(project.history)
+        self._history_key = (project.task, project.model, replace(project.train, epochs=0))
         self._start_fresh_views(project.task, None)
         self.prediction_log.model().set_history(self._history)
         self.loss_panel.set_history(self._history)
@@ -508,7 +510,7 @@ class MainWindow(QMainWindow):
         for f in files:
             act = self.recent_menu.addAction(f)
             act.triggered.connect(lambda _=False, path=f: self._on_recent_triggered(path))
-        self.recent_menu.setEnabled(bool(files))
+        self.recent_menu.setEnabled(bool(files) and not self.session.is_active())
 
     def _on_recent_triggered(self, path: str) -> None:
         if self.session.is_active() or not self._confirm_discard():
@@ -578,6 +580,8 @@ class MainWindow(QMainWindow):
     def _on_editor_task_changed(self, task: Task) -> None:
         self.setWindowModified(True)
         self._revalidate()
+        # The same row may now hold another pair (one above it was removed): follow the content.
+        self._on_editor_selection_changed(self.task_editor.selected_pair())
 
     @Slot(object, object)
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
@@ -630,6 +634,7 @@ class MainWindow(QMainWindow):
         fresh = not self.session.can_continue(task, model, train)
         if fresh:
             self._history.clear()
+            self._history_key = (task, model, replace(train, epochs=0))
             self._start_fresh_views(task, model)
             self.gradient_flow.set_clipping(train.clip_grad_norm)
         start_epoch = self._history[-1].epoch if self._history else 0
@@ -704,6 +709,8 @@ class MainWindow(QMainWindow):
         results = batch.results
         if not results:
             return
+        if not self.isWindowModified():  # saved mid-run: what came after is not in the file yet
+            self.setWindowModified(True)
         if self._visible(self.film_strip) or self._visible(self.gradient_flow):
             # Hidden views catch up when their tab is shown; a shown one is fed a few times a second.
             self._pending_results.extend(results)
@@ -801,13 +808,26 @@ class MainWindow(QMainWindow):
         self.try_it.set_vocabulary(chars)
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 
-    def _inspected_pair(self) -> Pair | None:
-        """The selected pair as the run knew it (None if it was added after the run)."""
+    def _inspected(self) -> tuple[int, Pair] | None:
+        """The selected pair's index in the run's task, and the pair (None if the run never had it).
+
+        Matched by content, not by row: after the user removes or reorders pairs, row 1 of the
+        editor may be another pair of the run, or none of them.
+        """
         task = self._run_task
         index = self.task_editor.selected_pair()
-        if task is None or not 0 <= index < len(task.pairs):
+        edited = self.task().pairs
+        if task is None or not 0 <= index < len(edited):
             return None
-        return task.pairs[index]
+        pair = edited[index]
+        if index < len(task.pairs) and task.pairs[index] == pair:
+            return index, pair
+        return (task.pairs.index(pair), pair) if pair in task.pairs else None
+
+    def _inspected_pair(self) -> Pair | None:
+        """The selected pair, if the run trained on it."""
+        found = self._inspected()
+        return found[1] if found else None
 
     def _visible(self, view: QWidget) -> bool:
         page = self.bottom_tabs.currentWidget()
@@ -869,10 +889,11 @@ class MainWindow(QMainWindow):
         self.inspector.submit(InferenceRequest("try", self._run_model, self._run_vocab, snapshot, text))
 
     @Slot(int)
-    def _on_editor_selection_changed(self, index: int) -> None:
-        pair = self._inspected_pair()
-        if pair is not None:
-            self.film_strip.set_pair(index, pair.input, pair.target)
+    def _on_editor_selection_changed(self, _index: int) -> None:
+        found = self._inspected()
+        if found is not None:
+            run_index, pair = found
+            self.film_strip.set_pair(run_index, pair.input, pair.target)
             self.gradient_flow.set_input_text(max((p.input for p in self._run_task.pairs), key=len))
         if self._visible(self.step_inspector):
             self._request_steps(None if self.step_inspector.follows_latest() else self.step_inspector.selected_epoch())
@@ -920,6 +941,8 @@ class MainWindow(QMainWindow):
             else:
                 self.shapes_view.set_walkthrough(reply.result)
             return
+        if self.snapshots.nearest(request.snapshot.epoch) is not request.snapshot:
+            return  # weights reset or thinned away since the request: a newer one is on its way
         view = self.step_inspector if reply.channel == "steps" else self.try_it
         if reply.error:
             view.set_message(reply.error)
@@ -929,13 +952,19 @@ class MainWindow(QMainWindow):
             view.set_inference(reply.result, request.snapshot.epoch)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        event.ignore()  # accepted only once the threads are joined: an escape here must not close half-way
         if not self._confirm_discard():
-            event.ignore()
             return
-        self.session.shutdown()
-        self.inspector.shutdown()
+        self.shut_down()
         self._save_settings()
         event.accept()
+
+    @Slot()
+    def shut_down(self) -> None:
+        """Stop any run and join the training and inspector threads; safe to call more than once."""
+        self._follow_throttle.cancel()
+        self.session.shutdown()
+        self.inspector.shutdown()
 
 
 def about_text() -> str:

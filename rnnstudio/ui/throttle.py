@@ -31,6 +31,11 @@ class Throttle(QObject):
         self._function()
         self._timer.start()
 
+    def cancel(self) -> None:
+        """Forget a waiting call and stop the timer (the window is closing)."""
+        self._pending = False
+        self._timer.stop()
+
     def is_pending(self) -> bool:
         """Whether a call waits for the end of the interval."""
         return self._pending

@@ -135,7 +135,7 @@ BAD_ARGUMENTS = [
     (["train", "--input", "", "--target", "x"], "pair 1, input: is empty"),
     (["train", "--preset", "nope"], "no preset 'nope'; the presets are rnncell-onehot, rnn-onehot, rnn-embedding"),
     (["train", "--preset", "rnn-onehot", "--project", "p.json"], "not allowed with argument --preset"),
-    (["train", "--lr", "0"], "learning rate must be above 0"),
+    (["train", "--lr", "0"], "learning rate must be from 1e-06 to 10"),
     (["train", "--hidden", "many"], "give a whole number or 'auto'"),
     (["train", "--cell", "transformer"], "invalid choice: 'transformer'"),
     (["train", "--preset", "rnn-onehot", "--hidden", "7"], "set it to 4 or auto"),

@@ -7,6 +7,7 @@ import errno
 import os
 import re
 import tokenize
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -359,3 +360,54 @@ def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert fresh.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"model": {"cell": "foo"}}, "model.cell"),
+        ({"train": {"device": "tpu"}}, "train.device"),
+        ({"train": {"lr": 1e-7}}, "train.lr"),  # below what the learning-rate box can hold
+        ({"model": {"dropout": 0.995}}, "model.dropout"),
+        ({"train": {"epochs": 0}}, "train.epochs"),
+    ],
+)
+def test_values_no_control_can_hold_are_refused_not_changed(change: dict, named: str) -> None:
+    doc = project_io.project_to_dict(get_preset("rnn-embedding").project)
+    for section, values in change.items():
+        doc[section].update(values)
+    with pytest.raises(ProjectError, match=named.replace(".", r"\.")):
+        project_io.project_from_dict(doc, "test.json")
+
+
+def test_a_combination_problem_still_loads_so_it_can_be_fixed_in_the_window() -> None:
+    doc = project_io.project_to_dict(get_preset("rnn-onehot").project)
+    doc["model"].update({"cell": "rnncell", "num_layers": 2})
+    project = project_io.project_from_dict(doc, "test.json")
+    assert project.model.num_layers == 2 and project.model.problems(4)
+
+
+def test_history_must_run_forward_and_text_must_be_real_characters() -> None:
+    doc = project_io.project_to_dict(get_preset("rnn-embedding").project)
+    doc["history"] = [
+        {"epoch": 2, "loss": 1.0, "accuracy": 0.2, "predictions": ["lllll"]},
+        {"epoch": 2, "loss": 0.9, "accuracy": 0.2, "predictions": ["lllll"]},
+    ]
+    with pytest.raises(ProjectError, match="does not follow epoch 2"):
+        project_io.project_from_dict(doc, "test.json")
+    doc = project_io.project_to_dict(get_preset("rnn-embedding").project)
+    doc["pairs"][0]["input"] = "h\ud800llo"
+    with pytest.raises(ProjectError, match="U\\+D800"):
+        project_io.project_from_dict(doc, "test.json")
+
+
+def test_saving_what_json_cannot_hold_is_a_project_error_and_writes_nothing(tmp_path: Path) -> None:
+    project = get_preset("rnn-embedding").project
+    path = tmp_path / "p.json"
+    broken = replace(project, task=Task.of([("h\udcffllo", "ohlol")]))
+    with pytest.raises(ProjectError, match="cannot save"):
+        save_project(broken, path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+    inf_history = (EpochResult(1, 1.0, 0.2, ("lllll",), 0.1, grad_norm=float("inf"), clipped=True),)
+    save_project(replace(project, history=inf_history), path)  # a non-finite norm is stored as null
+    assert load_project(path).history[0].grad_norm is None

@@ -469,3 +469,19 @@ def test_snapshot_is_a_copy_that_training_does_not_change() -> None:
 def test_vocab_of_trainer_is_the_tasks() -> None:
     trainer = make_trainer("rnn-onehot", [("hello", "ohlol")])
     assert trainer.vocab == Vocabulary.derive(["hello", "ohlol"])
+
+
+def test_an_infinite_gradient_norm_under_clipping_is_divergence_and_leaves_the_weights(monkeypatch) -> None:
+    """Clipping by an infinite norm scales every gradient to 0: the run would freeze and call itself finished."""
+    import torch
+
+    p = get_preset("rnn-embedding").project
+    trainer = Trainer(p.task, p.model, replace(p.train, clip_grad_norm=1.0, epochs=10))
+    list(trainer.epochs(count=3))
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    real = torch.nn.utils.clip_grad_norm_
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", lambda params, limit: real(params, limit) * float("inf"))
+    assert list(trainer.epochs()) == []
+    assert trainer.outcome.status == "diverged"
+    assert trainer.outcome.message == "diverged at epoch 4, gradient norm inf: try a lower learning rate"
+    assert all(torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
 
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import DIVERGED, FAILED, FINISHED, STOPPED
@@ -213,3 +214,42 @@ def test_probes_carry_initial_and_final_weights_and_gradient_flow(qtbot, make_se
         assert (probes[0].weights[name] == initial.weights[name]).all()
     assert probes[-1].grad_norms.shape == (model.num_layers, len(task.pairs[0].input))
     assert (probes[-1].grad_norms == reference.gradient_flow()).all()
+
+
+def test_a_step_and_a_pause_always_come_with_the_weights_they_stopped_at(qtbot, make_session) -> None:
+    """The probe budget may refuse a batch's probe; a pause or an end must not."""
+    task, model, train = preset(epochs=50)
+    session = make_session()
+    got = Collector(session)
+    with qtbot.waitSignal(session.paused_at, timeout=60_000):
+        session.start(task, model, train, steps=1)
+    qtbot.waitUntil(lambda: any(b.snapshot is not None and b.snapshot.epoch == 1 for b in got.batches))
+    with qtbot.waitSignal(session.paused_at, timeout=10_000):
+        session.step()
+    qtbot.waitUntil(lambda: any(b.snapshot is not None and b.snapshot.epoch == 2 for b in got.batches))
+    with qtbot.waitSignal(session.run_ended, timeout=10_000):
+        session.stop()
+
+
+def test_a_diverged_run_is_not_continued(qtbot, make_session) -> None:
+    task, model, train = preset("rnn-onehot", optimizer="sgd", lr=10.0, epochs=200)
+    model = replace(model, nonlinearity="relu", head="linear", hidden_size=64)
+    session = make_session()
+    got = Collector(session)
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(task, model, train)
+    if got.outcomes[-1].status != DIVERGED:
+        pytest.skip("this configuration did not diverge on this build")
+    assert not session.can_continue(task, model, train)  # its weights would only diverge again
+
+
+def test_after_shutdown_late_results_are_ignored_and_nothing_restarts(qtbot, make_session) -> None:
+    session = make_session()
+    got = Collector(session)
+    session.start(*preset(epochs=1_000_000))
+    qtbot.waitUntil(lambda: len(got.results) >= 2, timeout=30_000)
+    session.shutdown()
+    seen = len(got.batches)
+    QApplication.processEvents()  # deliver any batch the worker had queued: it must be dropped
+    assert len(got.batches) == seen
+    assert not session.start(*preset()) and session._thread is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QLineEdit, QMessageBox, QSpinBox
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDoubleSpinBox, QLineEdit, QMessageBox, QSpinBox
 
 from rnnstudio import cli
 from rnnstudio.core.presets import get_preset
@@ -377,3 +377,65 @@ def test_launch_without_a_display_says_so_instead_of_crashing() -> None:
     )
     assert out.returncode == 2
     assert "no display" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_closing_while_an_inside_view_follows_leaves_no_thread_behind(qtbot, make_window) -> None:
+    w = make_window()
+    child(w, QSpinBox, "epochsSpin").setValue(1_000_000)
+    w.show_view(w.step_inspector)
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.step_inspector.displayed_epoch() is not None, timeout=30_000)
+    assert w.close()
+    QApplication.processEvents()  # deliver whatever the threads had queued before they were joined
+    QApplication.processEvents()
+    assert w.session._thread is None and w.inspector._thread is None
+
+
+def test_saving_during_a_run_leaves_the_later_epochs_marked_unsaved(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    child(w, QSpinBox, "epochsSpin").setValue(400)
+    with qtbot.waitSignal(w.session.run_ended, timeout=60_000):
+        click(qtbot, w, "trainButton")
+        qtbot.waitUntil(lambda: len(log_rows(w)) >= 5, timeout=30_000)
+        w._save_to(tmp_path / "mid.rnnproj.json")
+    assert len(load_project(tmp_path / "mid.rnnproj.json").history) < 400
+    assert w.isWindowModified()  # so Quit or New will ask before dropping the rest
+
+
+def test_history_is_saved_only_with_the_settings_that_made_it(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    replace_text(qtbot, child(w, QLineEdit, "targetEdit"), "xxxxx")
+    w._save_to(tmp_path / "edited.rnnproj.json")
+    saved = load_project(tmp_path / "edited.rnnproj.json")
+    assert saved.task.pairs[0].target == "xxxxx" and saved.history == ()
+
+
+def test_views_follow_the_selected_pair_by_content_after_edits(qtbot, make_window) -> None:
+    from rnnstudio.core.sequences import Task
+
+    w = make_window()
+    p = get_preset("rnn-embedding").project
+    w.set_project(replace(p, task=Task.of([("hello", "ohlol"), ("abcd", "dcba")])))
+    train_to_end(qtbot, w)
+    w.task_editor.select_pair(0)
+    w.task_editor.remove_action.trigger()  # the user removes hello -> ohlol; abcd -> dcba is now row 0
+    w.task_editor.select_pair(0)
+    w.show_view(w.film_strip)
+    assert (w.film_strip.input_text(), w.film_strip.target()) == ("abcd", "dcba")
+    w.show_view(w.step_inspector)
+    qtbot.waitUntil(lambda: w.step_inspector.displayed_epoch() is not None, timeout=30_000)
+    assert w.step_inspector.grid.inference().text == "abcd"
+
+
+def test_a_reply_for_weights_since_reset_is_not_shown(qtbot, make_window) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    w.show_view(w.try_it)
+    with qtbot.waitSignal(w.inspector.replied, timeout=30_000):
+        replace_text(qtbot, child(w, QLineEdit, "tryInput"), "hello")
+    qtbot.waitUntil(lambda: w.try_it.displayed_prediction() != "", timeout=30_000)
+    with qtbot.waitSignal(w.inspector.replied, timeout=30_000):
+        w._request_try("hello")  # a request in flight...
+        click(qtbot, w, "resetButton")  # ...when the user resets the weights
+    assert w.try_it.displayed_prediction() == ""
