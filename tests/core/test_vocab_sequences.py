@@ -206,11 +206,12 @@ def test_vocabulary_entries_must_be_single_characters(entry: str) -> None:
 
 def test_vocabulary_size_limit_applies_to_explicit_and_derived() -> None:
     chars = [chr(0x4E00 + i) for i in range(MAX_VOCAB + 1)]
-    text = "".join(chars)
+    half = len(chars) // 2
+    first, second = "".join(chars[:half]), "".join(chars[half:])  # each within the length limit
     assert Vocabulary.explicit(chars[:MAX_VOCAB]).problems() == []
     for problems in (
         Vocabulary.explicit(chars).problems(),
-        Task.of([(text, text[::-1])]).problems(),  # derived from the strings
+        Task.of([(first, first[::-1]), (second, second[::-1])]).problems(),  # derived from the strings
     ):
         assert where(problems) == {("vocab", None, None)}
         assert str(MAX_VOCAB + 1) in problems[0].message and str(MAX_VOCAB) in problems[0].message
