@@ -757,7 +757,7 @@ class MainWindow(QMainWindow):
         self.rate_label.setText(f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
         if self._run_first is not None and self._history:
             elapsed = self._history[-1].elapsed - self._run_first.elapsed
-            if self.session.is_active() and self._rate > 0:
+            if self.session.state == RUNNING and self._rate > 0:  # no ETA while paused
                 eta = (target - epoch) / self._rate
                 self.time_label.setText(f"elapsed {_format_duration(elapsed)} · ETA {_format_duration(eta)}")
             else:
