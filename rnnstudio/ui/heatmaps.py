@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QImage, QMouseEvent, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QToolTip, QWidget
 
 from ..core.results import Inference
 from . import style
@@ -462,3 +462,18 @@ class InferenceGrid(HoverTextWidget):
 
     def _rebuild(self) -> None:
         raise NotImplementedError
+
+
+def chart_scroll_area(chart: QWidget, name: str) -> QScrollArea:
+    """A frameless scroll area holding ``chart`` at its top left, on the chart's own light background."""
+    scroll = QScrollArea()
+    scroll.setObjectName(name)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    scroll.setWidget(chart)
+    palette = scroll.viewport().palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor(BACKGROUND))
+    scroll.viewport().setPalette(palette)
+    scroll.viewport().setAutoFillBackground(True)
+    return scroll

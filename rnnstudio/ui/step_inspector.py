@@ -9,13 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QSlider,
     QVBoxLayout,
@@ -38,6 +36,7 @@ from .heatmaps import (
     GradientEntry,
     InferenceGrid,
     OutlineEntry,
+    chart_scroll_area,
     matrix_image,
     quoted,
     small_font,
@@ -562,17 +561,7 @@ class StepInspector(QWidget):
         self.legend.setToolTip("Heat strips: blue below 0, white at 0, red above 0. Probabilities: white 0 to blue 1.")
 
         self.grid = StepGrid()
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("stepScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.scroll.setWidget(self.grid)
-        # The grid is a chart with its own light background; the space around it matches.
-        palette = self.scroll.viewport().palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(BACKGROUND))
-        self.scroll.viewport().setPalette(palette)
-        self.scroll.viewport().setAutoFillBackground(True)
+        self.scroll = chart_scroll_area(self.grid, "stepScroll")
 
         # One line of controls: the bottom pane is short and the grid needs the height.
         top = QHBoxLayout()

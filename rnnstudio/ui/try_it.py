@@ -6,13 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -32,6 +30,7 @@ from .heatmaps import (
     GradientEntry,
     InferenceGrid,
     OutlineEntry,
+    chart_scroll_area,
     quoted,
     small_font,
 )
@@ -274,16 +273,7 @@ class TryItView(QWidget):
 
         self.grid = TryGrid()
         self.grid.hovered.connect(self._on_grid_hovered)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("tryScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.scroll.setWidget(self.grid)
-        palette = self.scroll.viewport().palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(BACKGROUND))
-        self.scroll.viewport().setPalette(palette)
-        self.scroll.viewport().setAutoFillBackground(True)
+        self.scroll = chart_scroll_area(self.grid, "tryScroll")
 
         self._submit_timer = QTimer(self)
         self._submit_timer.setSingleShot(True)
