@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from .problems import Problem, ValidationError
@@ -223,8 +223,3 @@ def from_dict(cls: type, data: Any, where: str) -> Any:
     if problems:
         raise ValidationError(problems)
     return cls(**values)
-
-
-def with_changes(cfg: Any, **changes: Any) -> Any:
-    """A copy of a frozen configuration with some fields changed."""
-    return replace(cfg, **changes)

@@ -65,6 +65,15 @@ class Task:
         return self
 
 
+def unknown_char_problems(text: str, vocab: Vocabulary, field: str = "input", pair: int | None = None) -> list[Problem]:
+    """One problem per character of ``text`` missing from ``vocab``, at its position."""
+    return [
+        Problem(field, f"{describe_char(c)} is not in the vocabulary", pair=pair, position=i)
+        for i, c in enumerate(text)
+        if c not in vocab
+    ]
+
+
 def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
     """Problems of ``pairs`` written in ``vocab`` and of the vocabulary itself."""
     found: list[Problem] = list(vocab.problems())
@@ -86,11 +95,7 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
                         Problem(name, f"holds U+{ord(ch):04X}, which is not a character", pair=i, position=pos)
                     )
             if check_chars:
-                for pos, ch in enumerate(text):
-                    if ch not in vocab:
-                        found.append(
-                            Problem(name, f"{describe_char(ch)} is not in the vocabulary", pair=i, position=pos)
-                        )
+                found.extend(unknown_char_problems(text, vocab, name, i))
         if pair.input and pair.target and len(pair.input) != len(pair.target):
             found.append(
                 Problem(

@@ -23,8 +23,8 @@ from .control import RunControl
 from .model import GLOBAL_RNG_LOCK, CharRNN, build_model, empty_model
 from .problems import Problem, ValidationError
 from .results import DIVERGED, FINISHED, STOPPED, EpochResult, Inference, RunOutcome, WeightSnapshot
-from .sequences import Task
-from .vocab import Vocabulary, describe_char
+from .sequences import Task, unknown_char_problems
+from .vocab import Vocabulary
 
 IGNORE = -100  # CrossEntropyLoss's default ignore_index: padding never counts
 
@@ -111,15 +111,6 @@ def batch_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str, batch
         return F.cross_entropy(logits, labels)
     loss = F.cross_entropy(logits, labels, reduction="sum")
     return loss if batch_size == 1 else loss / batch_size
-
-
-def unknown_char_problems(text: str, vocab: Vocabulary, field: str = "input") -> list[Problem]:
-    """One problem per character of ``text`` missing from ``vocab``."""
-    return [
-        Problem(field, f"{describe_char(c)} is not in the vocabulary", position=i)
-        for i, c in enumerate(text)
-        if c not in vocab
-    ]
 
 
 @torch.no_grad()
@@ -366,18 +357,18 @@ class SnapshotRunner:
         """Like infer_snapshot, with the model kept between calls."""
         key = (model_cfg, len(vocab))
         if key != self._key or self._model is None:
-            self._model, self._key, self._loaded = empty_model(model_cfg, len(vocab)), key, None
-        if self._loaded is not snapshot:
+            self._model, self._key = model_from_snapshot(model_cfg, vocab, snapshot), key
+        elif self._loaded is not snapshot:
             load_weights(self._model, snapshot.weights)
-            self._loaded = snapshot
+        self._loaded = snapshot
         return infer(self._model, vocab, text, target)
 
 
 def infer_snapshot(
     model_cfg: ModelConfig, vocab: Vocabulary, snapshot: WeightSnapshot, text: str, target: str | None = None
 ) -> Inference:
-    """Inference with a snapshot's weights (for the inspector thread; leaves the global generator alone)."""
-    return infer(model_from_snapshot(model_cfg, vocab, snapshot), vocab, text, target)
+    """Inference with a snapshot's weights (leaves the global generator alone)."""
+    return SnapshotRunner().infer(model_cfg, vocab, snapshot, text, target)
 
 
 def parameter_count(model_cfg: ModelConfig, vocab_size: int) -> int:

@@ -228,7 +228,6 @@ class TrainingSession(QObject):
         self._state = IDLE
         self._trainer_key: tuple | None = None
         self._closed = False  # after shutdown: no new thread, and late worker signals are ignored
-        self.run_started_at = 0.0
 
     # -- queries ---------------------------------------------------------
     @property
@@ -263,7 +262,6 @@ class TrainingSession(QObject):
         if steps:
             self._control.step(steps)
         request = RunRequest(task, model, train, train.epochs if epochs is None else epochs, fresh, self._control)
-        self.run_started_at = time.monotonic()
         self._set_state(PAUSED if steps is not None else RUNNING)
         self._run_requested.emit(request)
         return True

@@ -71,6 +71,7 @@ INSIDE_REFRESH_MS = 250
 
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
+_NOTHING_SHOWN = object()  # the inside views show no pair yet (None: the selected one is not in the run)
 
 
 def app_settings() -> QSettings:
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         self._run_first: EpochResult | None = None
         self._problems: list[Problem] = []
         self._showing_problems = False  # the status bar lists problems (rather than news or an outcome)
+        self._shown_pair: object = _NOTHING_SHOWN  # the run's pair (index, Pair) the inside views show, or None
         self._last_outcome: RunOutcome | None = None
         self._rate = 0.0
 
@@ -806,6 +808,9 @@ class MainWindow(QMainWindow):
         chars = self._run_vocab.chars if self._run_vocab is not None else task.vocabulary().chars
         self.step_inspector.set_vocabulary(chars)
         self.try_it.set_vocabulary(chars)
+        if task.pairs:
+            self.gradient_flow.set_input_text(max((p.input for p in task.pairs), key=len))
+        self._shown_pair = _NOTHING_SHOWN  # the views were emptied: show the selected pair again
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 
     def _inspected(self) -> tuple[int, Pair] | None:
@@ -891,10 +896,12 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_editor_selection_changed(self, _index: int) -> None:
         found = self._inspected()
+        if found == self._shown_pair:
+            return  # typing in a pair, or a row moving under the same pair: the views already show it
+        self._shown_pair = found
         if found is not None:
             run_index, pair = found
             self.film_strip.set_pair(run_index, pair.input, pair.target)
-            self.gradient_flow.set_input_text(max((p.input for p in self._run_task.pairs), key=len))
         if self._visible(self.step_inspector):
             self._request_steps(None if self.step_inspector.follows_latest() else self.step_inspector.selected_epoch())
 

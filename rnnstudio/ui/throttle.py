@@ -36,10 +36,6 @@ class Throttle(QObject):
         self._pending = False
         self._timer.stop()
 
-    def is_pending(self) -> bool:
-        """Whether a call waits for the end of the interval."""
-        return self._pending
-
     @Slot()
     def _on_timer_timeout(self) -> None:
         if self._pending:

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.results import Inference
-from ..core.sequences import MAX_LENGTH
-from ..core.vocab import describe_char
+from ..core.sequences import MAX_LENGTH, unknown_char_problems
+from ..core.vocab import Vocabulary, describe_char
 from .heatmaps import (
     ARGMAX_MARK,
     BACKGROUND,
@@ -49,11 +49,9 @@ def text_problems(text: str, vocab: Sequence[str]) -> list[str]:
     """Why ``text`` cannot be sent to the model: each character outside ``vocab`` with its 1-based position."""
     if not vocab:
         return ["there is no vocabulary yet: add training pairs first"] if text else []
-    known = set(vocab)
     found = [
-        f"{describe_char(ch)} at position {i + 1} is not in the vocabulary"
-        for i, ch in enumerate(text)
-        if ch not in known
+        f"{describe_char(text[p.position])} at position {p.position + 1} is not in the vocabulary"
+        for p in unknown_char_problems(text, Vocabulary.explicit(vocab))
     ]
     if len(text) > MAX_LENGTH:
         found.append(f"the string is {len(text)} characters, more than the limit of {MAX_LENGTH}")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QWidget
 
-from rnnstudio.core.config import MAX_SEED, ModelConfig, TrainConfig, with_changes
+from rnnstudio.core.config import MAX_SEED, ModelConfig, TrainConfig
 from rnnstudio.core.describe import count_parameters
 from rnnstudio.core.presets import presets
 from rnnstudio.core.problems import Problem
@@ -108,7 +109,7 @@ def test_unusual_values_round_trip_exactly(panel) -> None:
     assert panel.model_config() == model
     assert panel.train_config() == train
     for lr in (0.1, 0.05, 0.0001, 10.0, 0.123456):
-        panel.set_config(model, with_changes(train, lr=lr))
+        panel.set_config(model, replace(train, lr=lr))
         assert panel.train_config().lr == lr
     assert child(panel, "epochsSpin").text() == "1,000,000"
     assert child(panel, "lrSpin").text() == "0.123456"
