@@ -39,11 +39,18 @@ def wait_until(app, condition, timeout: float = 60.0) -> None:
         raise TimeoutError("the window did not get there in time")
 
 
+def save(widget, path: Path) -> None:
+    """Grab ``widget`` into ``path``; say so if the image could not be written."""
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent))
     args = parser.parse_args()
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="rnnstudio-shots-"))
     app = create_application()
     from rnnstudio.ui.main_window import MainWindow
@@ -62,7 +69,7 @@ def main() -> None:
     wait_until(app, lambda: bool(paused) and len(window.history()) == paused[0])
     window.task_editor.select_pair(1)
     wait_until(app, lambda: True, timeout=0.3)  # let the views settle
-    window.grab().save(str(out / "screenshot.png"))
+    save(window, out / "screenshot.png")
 
     views = [
         (window.film_strip, "view_film_strip.png", lambda: window.film_strip.shown_epochs() != []),
@@ -86,7 +93,7 @@ def main() -> None:
         if ready is not None:
             wait_until(app, ready)
         wait_until(app, lambda: True, timeout=0.3)
-        window.bottom_tabs.grab().save(str(out / name))
+        save(window.bottom_tabs, out / name)
     window.session.stop()
     window.session.shutdown()
     window.inspector.shutdown()
