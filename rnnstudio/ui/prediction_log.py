@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QPainter,
+    QPaintEvent,
     QPalette,
     QPixmap,
 )
@@ -274,27 +275,45 @@ class PredictionDelegate(QStyledItemDelegate):
         return boxes
 
     def paint(self, painter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        # One Python call per cell, reading the model's rows directly: going through index.data()
-        # costs ~10 role calls per cell, and each must take the GIL back from the training thread.
         model = index.model()
         if not isinstance(model, PredictionLogModel):
             super().paint(painter, option, index)
             return
-        row, column = index.row(), index.column()
+        row = index.row()
         if not 0 <= row < model.rowCount():
             return
-        rect = option.rect
-        selected = bool(option.state & _STATE_SELECTED)
+        widget = option.widget
+        self.paint_cell(
+            painter,
+            option.rect,
+            model,
+            row,
+            index.column(),
+            bool(option.state & _STATE_SELECTED),
+            option.palette,
+            widget.devicePixelRatioF() if widget is not None else 1.0,
+        )
+
+    def paint_cell(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        model: PredictionLogModel,
+        row: int,
+        column: int,
+        selected: bool,
+        palette: QPalette,
+        ratio: float,
+    ) -> None:
+        """Paint one cell of ``model`` into ``rect``: what ``paint`` does, without a model index or option."""
         if selected:
-            painter.fillRect(rect, option.palette.highlight())
-        plain = option.palette.color(QPalette.HighlightedText if selected else QPalette.Text)
+            painter.fillRect(rect, palette.highlight())
+        plain = palette.color(QPalette.HighlightedText if selected else QPalette.Text)
         if column < FIRST_PAIR_COLUMN:
             painter.setPen(plain)
             painter.drawText(rect.adjusted(4, 0, -8, 0), _ALIGN_NUMBER, model.display_text(row, column))
             return
         predicted, target = model.prediction(row, column - FIRST_PAIR_COLUMN)
-        widget = option.widget
-        ratio = widget.devicePixelRatioF() if widget is not None else 1.0
         # Predictions repeat (a learned string stays the same for thousands of epochs): each
         # distinct cell is drawn once into a pixmap, and repaints only blit it.
         key = (predicted, target, selected and target is None, rect.width(), rect.height(), ratio)
@@ -394,6 +413,51 @@ class PredictionLogView(QTableView):
     def is_following(self) -> bool:
         """Whether the view scrolls to each new row (the user is at the bottom)."""
         return self._following
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the visible cells in one Python call.
+
+        QTableView's own paint calls the delegate once per cell, and each call wraps a
+        style option and a model index and takes the GIL from the training thread: about
+        5 ms for a screenful. Rows have a fixed height, so the visible ones are found by
+        arithmetic and painted here directly (selected rows highlighted, as the delegate does).
+        """
+        model = self.model()
+        if not isinstance(model, PredictionLogModel) or type(self.itemDelegate()) is not PredictionDelegate:
+            super().paintEvent(event)
+            return
+        rows = model.rowCount()
+        height = self.verticalHeader().defaultSectionSize()
+        if rows == 0 or height <= 0:
+            return
+        area = event.rect()
+        offset = self.verticalOffset()
+        first = max(0, (area.top() + offset) // height)
+        last = min(rows - 1, (area.bottom() + offset) // height)
+        if first > last:
+            return
+        columns = []
+        for column in range(model.columnCount()):
+            x, width = self.columnViewportPosition(column), self.columnWidth(column)
+            if width > 0 and x + width > area.left() and x <= area.right():
+                columns.append((column, x, width))
+        palette = self.palette()
+        ratio = self.devicePixelRatioF()
+        # Selected rows in view, from the selection's ranges (isRowSelected costs ~0.1 ms a row).
+        selection = self.selectionModel()
+        spans = [(r.top(), r.bottom()) for r in selection.selection()] if selection is not None else []
+        spans = [(top, bottom) for top, bottom in spans if bottom >= first and top <= last]
+        paint_cell = self._delegate.paint_cell
+        painter = QPainter(self.viewport())
+        try:
+            y = first * height - offset
+            for row in range(first, last + 1):
+                selected = any(top <= row <= bottom for top, bottom in spans)
+                for column, x, width in columns:
+                    paint_cell(painter, QRect(x, y, width, height), model, row, column, selected, palette, ratio)
+                y += height
+        finally:
+            painter.end()
 
     def rowsInserted(self, parent: QModelIndex, start: int, end: int) -> None:
         super().rowsInserted(parent, start, end)

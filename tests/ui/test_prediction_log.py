@@ -180,6 +180,41 @@ def test_delegate_paints_right_characters_green_and_wrong_ones_red(qtbot):
     assert abs(b - SELECTION_COLOUR.blue()) < 12
 
 
+def test_the_view_paints_rows_as_the_delegate_does_with_selected_rows_highlighted(qtbot):
+    # The view paints its visible cells itself (one Python call a repaint); what it shows must be
+    # what the delegate paints: coloured characters, numbers, and the selection highlight.
+    view = make_view(qtbot, height=160)
+    model = view.model()
+    model.set_targets(["ohlol"])
+    model.append([EpochResult(1, 1.5, 0.8, ("lhlol",), 0.0), EpochResult(2, 1.25, 0.8, ("lhlol",), 0.0)])
+    view.scrollToTop()
+    view.selectRow(0)
+    view.clearFocus()
+    image = view.viewport().grab().toImage()
+    height = view.rowHeight(0)
+    cell = QRect(view.columnViewportPosition(3), view.rowViewportPosition(1), view.columnWidth(3), height)
+    boxes = view.itemDelegate().char_boxes(cell, "lhlol", QFontMetrics(monospace_font()))
+    r, g, _ = _mean_rgb(image, boxes[0])  # "l" where "o" was wanted: red
+    assert r > g + 15, (r, g)
+    r, g, _ = _mean_rgb(image, boxes[1])  # "h": right, green
+    assert g > r + 15, (r, g)
+    # Row 0 is selected: the space beside its characters carries the highlight; row 1's does not.
+    for row, highlighted in ((0, True), (1, False)):
+        y = view.rowViewportPosition(row)
+        spare = QRect(boxes[-1].right() + 8, y + 4, 20, height - 8)
+        r, g, b = _mean_rgb(image, spare)
+        near = abs(r - SELECTION_COLOUR.red()) < 12 and abs(b - SELECTION_COLOUR.blue()) < 12
+        assert near == highlighted, (row, r, g, b)
+    # The loss column shows the number: dark text pixels inside the cell.
+    loss = QRect(view.columnViewportPosition(1), view.rowViewportPosition(1), view.columnWidth(1), height)
+    dark = sum(
+        image.pixelColor(x, y).lightness() < 110
+        for x in range(loss.left(), loss.right())
+        for y in range(loss.top(), loss.bottom())
+    )
+    assert dark > 10
+
+
 def test_fixed_rows_and_widths_not_refit_per_append(qtbot):
     view = make_view(qtbot)
     model = view.model()
