@@ -62,12 +62,16 @@ from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
 from .step_inspector import StepInspector
 from .task_editor import TaskEditor
-from .throttle import Throttle
+from .throttle import FrameThrottle, Throttle
 from .try_it import TryItView
 
 #: Shortest time between two refreshes of an inside view that follows the latest weights: each
 #: costs an inference in the inspector thread or a heatmap redraw, taken from training's time.
 INSIDE_REFRESH_MS = 250
+
+#: The plot, log and status bar refresh at most 10 times a second during a run, and less often
+#: when a refresh costs the GUI thread more than LIVE_BUDGET of its time (see FrameThrottle).
+LIVE_MIN_MS, LIVE_MAX_MS, LIVE_BUDGET = 100, 500, 0.10
 
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
@@ -148,14 +152,16 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         factory = trainer_factory or default_trainer_factory
         warm_up = default_warm_up if factory is default_trainer_factory else None
-        # Batches at up to 10 a second: each costs the GUI thread a few ms of Python (plot, log),
-        # taken from training through the GIL; 10 Hz keeps the window live and training fast.
+        # Batches at up to 10 a second; the plot, log and status bar show them through _live, whose
+        # interval keeps the GUI's work (taken from training through the GIL) within a budget.
         self.session = TrainingSession(factory, self, interval=0.1, warm_up=warm_up)
         self.inspector = Inspector(parent=self)
         self.snapshots = SnapshotStore()
         self._pending_flow: list[WeightSnapshot] = []
         self._pending_results: list[EpochResult] = []
         self._follow_throttle = Throttle(INSIDE_REFRESH_MS, self._refresh_following_view, self)
+        self._live_pending: list[EpochResult] = []  # in the history, not yet in the plot and log
+        self._live = FrameThrottle(self._refresh_live, self, min_ms=LIVE_MIN_MS, max_ms=LIVE_MAX_MS, budget=LIVE_BUDGET)
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
         self._path: Path | None = None
@@ -720,21 +726,29 @@ class MainWindow(QMainWindow):
         if self._run_first is None:
             self._run_first = results[0]
         self._history.extend(results)
-        self.loss_panel.append(results)
-        self.prediction_log.model().append(results)
-        last = results[-1]
-        first = self._run_first
-        if last.elapsed > first.elapsed:
-            self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
+        self._live_pending.extend(results)
+        self._live.request()
+
+    def _refresh_live(self) -> None:
+        """Show the epochs that arrived since the last refresh: plot, log and status bar."""
+        results, self._live_pending = self._live_pending, []
+        if results:
+            self.loss_panel.append(results)
+            self.prediction_log.model().append(results)
+            last, first = self._history[-1], self._run_first
+            if first is not None and last.elapsed > first.elapsed:
+                self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
         self._update_status()
 
     @Slot(int)
     def _on_session_paused_at(self, epoch: int) -> None:
+        self._live.flush()
         if self.session.state == PAUSED:
             self.state_label.setText(f"Paused after epoch {epoch}: Resume (F6), Step (F10) or Stop (Shift+F5)")
 
     @Slot(object)
     def _on_session_run_ended(self, outcome: RunOutcome) -> None:
+        self._live.flush()
         self._last_outcome = outcome
         text = outcome.message[:1].upper() + outcome.message[1:]
         if self._history and outcome.status in (FINISHED, STOPPED):
@@ -798,6 +812,8 @@ class MainWindow(QMainWindow):
         self.snapshots.clear()
         self._pending_flow = []
         self._pending_results = []
+        self._live_pending = []
+        self._live.cancel()
         self.prediction_log.model().set_targets([p.target for p in task.pairs], [p.input for p in task.pairs])
         self.loss_panel.clear()
         self.film_strip.clear()
@@ -970,6 +986,7 @@ class MainWindow(QMainWindow):
     def shut_down(self) -> None:
         """Stop any run and join the training and inspector threads; safe to call more than once."""
         self._follow_throttle.cancel()
+        self._live.cancel()
         self.session.shutdown()
         self.inspector.shutdown()
 

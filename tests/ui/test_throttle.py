@@ -1,0 +1,102 @@
+"""The throttles that pace GUI work during a run: at once when idle, the last request kept, never lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnstudio.ui.throttle import FrameThrottle, Throttle
+
+
+class FakeClocks:
+    """CPU and wall clocks the test moves by hand: each call of the refresh 'costs' ``cost`` CPU seconds."""
+
+    def __init__(self, cost: float) -> None:
+        self.cpu = 0.0
+        self.wall = 0.0
+        self.cost = cost
+        self.calls = 0
+
+    def refresh(self) -> None:
+        self.calls += 1
+        self.cpu += self.cost
+
+
+def test_throttle_runs_at_once_then_keeps_the_last_request(qtbot):
+    calls = []
+    throttle = Throttle(50, lambda: calls.append(1))
+    throttle.request()
+    assert calls == [1]  # idle: at once
+    throttle.request()
+    throttle.request()
+    assert calls == [1]  # within the interval: waits, and two requests make one call
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=2000)
+    throttle.cancel()
+
+
+def test_frame_throttle_stretches_its_interval_to_keep_within_the_budget(qtbot):
+    clocks = FakeClocks(cost=0.030)  # 30 ms of GUI CPU per refresh, budget 10%: one every 300 ms
+    throttle = FrameThrottle(
+        clocks.refresh, min_ms=20, max_ms=400, budget=0.1, clock=lambda: clocks.cpu, wall=lambda: clocks.wall
+    )
+    assert throttle.interval_ms() == 20
+    for _ in range(4):  # refreshes in a row, as during a run
+        throttle.request()
+        throttle.request()
+        clocks.wall += 0.1
+        qtbot.waitUntil(lambda: not throttle._timer.isActive(), timeout=2000)
+    assert clocks.calls == 8
+    assert throttle.interval_ms() == pytest.approx(300, abs=2)
+
+
+def test_frame_throttle_stays_within_its_bounds(qtbot):
+    clocks = FakeClocks(cost=1.0)  # absurdly slow refreshes still come at least every max_ms
+    throttle = FrameThrottle(
+        clocks.refresh, min_ms=20, max_ms=60, budget=0.1, clock=lambda: clocks.cpu, wall=lambda: clocks.wall
+    )
+    throttle.request()
+    throttle.request()
+    qtbot.waitUntil(lambda: clocks.calls == 2, timeout=2000)
+    assert throttle.interval_ms() == 60
+    clocks.cost = 0.0  # cheap refreshes: back to the shortest interval
+    for _ in range(6):
+        throttle.request()
+        throttle.request()
+        qtbot.waitUntil(lambda: not throttle._timer.isActive(), timeout=2000)
+    assert throttle.interval_ms() == 20
+
+
+def test_frame_throttle_does_not_count_idle_time_between_runs(qtbot):
+    clocks = FakeClocks(cost=0.001)
+    throttle = FrameThrottle(
+        clocks.refresh, min_ms=20, max_ms=60, budget=0.1, clock=lambda: clocks.cpu, wall=lambda: clocks.wall
+    )
+    throttle.request()
+    qtbot.waitUntil(lambda: not throttle._timer.isActive(), timeout=2000)
+    clocks.cpu += 5.0  # the GUI did other work for a long while (the user editing, say)
+    clocks.wall += 60.0
+    throttle.request()
+    assert throttle.interval_ms() == 20  # a refresh after a pause is not charged for what came before
+
+
+def test_frame_throttle_flush_runs_a_waiting_refresh_at_once_and_cancel_drops_it(qtbot):
+    clocks = FakeClocks(cost=0.0)
+    throttle = FrameThrottle(
+        clocks.refresh, min_ms=1000, max_ms=1000, budget=0.1, clock=lambda: clocks.cpu, wall=lambda: clocks.wall
+    )
+    throttle.request()
+    throttle.request()
+    assert clocks.calls == 1
+    throttle.flush()  # a run paused or ended: its last epochs are shown now, not a second later
+    assert clocks.calls == 2
+    throttle.flush()  # nothing waits: nothing runs
+    assert clocks.calls == 2
+    throttle.request()
+    throttle.cancel()
+    throttle.flush()
+    assert clocks.calls == 2
+
+
+@pytest.mark.parametrize("kwargs", [{"min_ms": 0}, {"min_ms": 50, "max_ms": 10}, {"budget": 0.0}, {"budget": 2.0}])
+def test_frame_throttle_refuses_nonsense_settings(kwargs):
+    with pytest.raises(ValueError):
+        FrameThrottle(lambda: None, **kwargs)
