@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.project_io import atomic_write
 from ..core.results import EpochResult
 from . import style
+from .steady import LabelSlot
 
 LOSS_COLOUR = "#0969da"
 ACCURACY_COLOUR = "#bc4c00"
@@ -499,7 +499,6 @@ class LossPanel(QWidget):
         self.readout_label.setToolTip("Epoch, loss and accuracy at the mouse (or of the latest epoch)")
         self.readout_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.readout_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.readout_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.png_button = QPushButton("Export P&NG…")
         self.png_button.setObjectName("exportPngButton")
         self.png_button.setToolTip("Save the plot as a PNG image (Alt+N)")
@@ -511,7 +510,7 @@ class LossPanel(QWidget):
         bar.setContentsMargins(4, 2, 4, 2)
         bar.addWidget(self.log_check)
         bar.addSpacing(12)
-        bar.addWidget(self.readout_label, 1)
+        bar.addWidget(LabelSlot(self.readout_label), 1)  # its text changes on every refresh of a run
         bar.addWidget(self.png_button)
         bar.addWidget(self.csv_button)
         layout = QVBoxLayout(self)

@@ -60,6 +60,7 @@ from .gradient_flow import GradientFlowView
 from .loss_plot import LossPanel
 from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
+from .steady import fix_label_size
 from .step_inspector import StepInspector
 from .task_editor import TaskEditor
 from .throttle import FrameThrottle, Throttle
@@ -352,9 +353,14 @@ class MainWindow(QMainWindow):
         self.epoch_label = QLabel()
         self.progress = RunProgress()
         self.progress.setObjectName("runProgress")
-        self.progress.setMaximumWidth(180)
         self.rate_label = QLabel()
         self.time_label = QLabel()
+        # These change on every refresh of a run: fixed sizes keep that from relaying out the window,
+        # and keep the numbers from shifting their neighbours as they grow.
+        fix_label_size(self.epoch_label, "epoch 00000000/00000000")
+        fix_label_size(self.rate_label, "0,000,000 epochs/s")
+        fix_label_size(self.time_label, "elapsed 000:00:00 · ETA 000:00:00")
+        self.progress.setFixedSize(180, self.progress.sizeHint().height())
         sb.addWidget(self.state_label, 1)
         for w in (self.epoch_label, self.progress, self.rate_label, self.time_label):
             sb.addPermanentWidget(w)

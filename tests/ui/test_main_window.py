@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDoubleSpinBox, QLineEdit, QMessageBox, QSpinBox
 
 from rnnstudio import cli
@@ -439,3 +439,43 @@ def test_a_reply_for_weights_since_reset_is_not_shown(qtbot, make_window) -> Non
         w._request_try("hello")  # a request in flight...
         click(qtbot, w, "resetButton")  # ...when the user resets the weights
     assert w.try_it.displayed_prediction() == ""
+
+
+def test_status_and_readout_updates_do_not_relayout_the_window(make_window, qtbot):
+    # A run changes these texts ten times a second; each change used to relay out the whole window
+    # (every widget asked its size, each Python widget taking the GIL from training).
+    window = make_window()
+    qtbot.waitExposed(window)
+    for _ in range(3):  # let the layouts of the window's first showing settle
+        QApplication.processEvents()
+    requests = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.LayoutRequest and obj is window:
+                requests.append(event.type())
+            return False
+
+    spy = Spy()
+    window.installEventFilter(spy)
+    try:
+        for n in (9, 99, 99_999, 1_000_000):
+            window.epoch_label.setText(f"epoch {n}/{1_000_000}")
+            window.rate_label.setText(f"{n:,} epochs/s")
+            window.time_label.setText(f"elapsed 1:{n % 60:02d}:00 · ETA 12:34:56")
+            window.loss_panel.readout_label.setText(f"latest: epoch {n}   loss 0.{n}   accuracy 75.0%")
+            QApplication.processEvents()
+    finally:
+        window.removeEventFilter(spy)
+    assert requests == []
+    # The longest texts still fit, and the read-out fills the room its row gives it.
+    for label in (window.epoch_label, window.rate_label, window.time_label):
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width(), (
+            label.text(),
+            label.fontMetrics().horizontalAdvance(label.text()),
+            label.contentsRect().width(),
+        )
+    readout = window.loss_panel.readout_label
+    assert readout.isVisible() and readout.geometry() == readout.parentWidget().rect()
+    readout.setText("latest: epoch 99999   loss 0.3737   accuracy 75.0%")
+    assert readout.width() >= readout.fontMetrics().horizontalAdvance(readout.text())
