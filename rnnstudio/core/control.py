@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class RunControl:
@@ -20,6 +21,7 @@ class RunControl:
         self._stop = False
         self._paused = paused
         self._steps = 0
+        self._gate = threading.Lock()  # held by the GUI while it draws a frame; see hold()
         self.on_block: Callable[[], None] | None = None
 
     @property
@@ -57,10 +59,27 @@ class RunControl:
             self._steps += epochs
             self._cond.notify_all()
 
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the training loop at its next checkpoint while the block runs.
+
+        The GUI thread draws a frame inside this. Both threads run Python, and a
+        frame makes hundreds of calls that release the GIL (every Qt signal emit,
+        every C++ -> Python call of a paint): each one handed the GIL to the
+        training thread and back, which cost the training thread a context switch
+        and the frame a switch interval. Waiting at the checkpoint instead costs
+        training only the frame's own few milliseconds, at most an epoch late.
+        """
+        with self._gate:
+            yield
+
     def checkpoint(self) -> bool:
-        """Called before each epoch: True to run it, False to stop. Blocks while paused."""
-        if not self._paused and not self._stop:  # the hot path takes no lock
-            return True
+        """Called before each epoch: True to run it, False to stop. Blocks while paused (or held)."""
+        if not self._paused and not self._stop:  # the hot path takes one uncontended lock
+            with self._gate:
+                pass
+            if not self._paused and not self._stop:  # a pause or stop asked for while held counts now
+                return True
         notified = False
         with self._cond:
             while True:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -314,6 +315,19 @@ class TrainingSession(QObject):
             self._worker = None
         if self._state != IDLE:
             self._set_state(IDLE)
+
+    @contextmanager
+    def holding_training(self) -> Iterator[None]:
+        """Keep the training thread at its next epoch boundary while the block runs (the GUI draws a frame).
+
+        See RunControl.hold. Must not wait on the worker inside: the worker may be waiting here.
+        """
+        control = self._control
+        if control is None:
+            yield
+            return
+        with control.hold():
+            yield
 
     def set_probes(self, enabled: bool) -> None:
         """Whether runs take probes (weights + gradient flow) for the inside views."""

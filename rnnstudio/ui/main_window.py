@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -735,16 +735,31 @@ class MainWindow(QMainWindow):
         self._live_pending.extend(results)
         self._live.request()
 
+    def live_refresh_interval_ms(self) -> int:
+        """How often the plot, log and status bar currently refresh during a run (ms)."""
+        return self._live.interval_ms()
+
     def _refresh_live(self) -> None:
-        """Show the epochs that arrived since the last refresh: plot, log and status bar."""
+        """Show the epochs that arrived since the last refresh: plot, log and status bar.
+
+        The frame is drawn at once, with the training thread held at its next epoch
+        boundary: drawn later with training running, its many GIL releases would each
+        hand the GIL to and fro between the threads (see RunControl.hold).
+        """
         results, self._live_pending = self._live_pending, []
-        if results:
-            self.loss_panel.append(results)
-            self.prediction_log.model().append(results)
-            last, first = self._history[-1], self._run_first
-            if first is not None and last.elapsed > first.elapsed:
-                self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
-        self._update_status()
+        with self.session.holding_training():
+            if results:
+                self.loss_panel.append(results)
+                self.prediction_log.model().append(results)
+                last, first = self._history[-1], self._run_first
+                if first is not None and last.elapsed > first.elapsed:
+                    self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
+            self._update_status()
+            # Paint now, not after the hold: the scene and the table first process the updates
+            # they queued for themselves, then the window paints what is dirty.
+            QCoreApplication.sendPostedEvents(self.loss_panel.plot.scene(), QEvent.Type.MetaCall)
+            QCoreApplication.sendPostedEvents(self.prediction_log, QEvent.Type.MetaCall)
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)
 
     @Slot(int)
     def _on_session_paused_at(self, epoch: int) -> None:

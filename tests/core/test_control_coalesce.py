@@ -131,6 +131,35 @@ def test_pause_from_another_thread_stops_a_running_loop_between_epochs() -> None
     assert loop.ran == held + 1
 
 
+def test_hold_keeps_a_running_loop_at_its_next_checkpoint_until_released() -> None:
+    # The GUI draws a frame inside hold(): the training loop must wait at the epoch boundary, then go on.
+    control = RunControl()
+    passed = threading.Event()
+
+    def loop() -> None:
+        assert control.checkpoint()
+        passed.set()
+
+    with control.hold():
+        worker = threading.Thread(target=loop)
+        worker.start()
+        assert not passed.wait(0.2)  # held: the checkpoint does not return
+    assert passed.wait(5)  # released: it does, and the epoch runs
+    worker.join(5)
+    assert control.checkpoint()  # and nothing stays held
+
+
+def test_stop_while_held_ends_the_loop_once_the_hold_is_released() -> None:
+    control = RunControl()
+    results: list[bool] = []
+    with control.hold():
+        worker = threading.Thread(target=lambda: results.append(control.checkpoint()))
+        worker.start()
+        control.request_stop()
+    worker.join(5)
+    assert results == [False]
+
+
 def test_step_on_a_running_control_pauses_after_the_granted_epochs() -> None:
     control = RunControl()
     control.step(2)
