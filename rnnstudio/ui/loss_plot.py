@@ -174,6 +174,7 @@ class LossPlot(pg.PlotWidget):
         # on every update. A zoom or pan by the user stops following; follow_data() resumes.
         self._following = True
         self._shown_range: tuple[float, float, float, float] | None = None
+        self._x_goal: float | None = None  # the last epoch of the run in progress, if known
         item.vb.disableAutoRange()
         item.vb.sigRangeChangedManually.connect(self._on_range_changed_manually)
 
@@ -338,6 +339,15 @@ class LossPlot(pg.PlotWidget):
         """Whether the view still follows the data (the user has not zoomed or panned)."""
         return self._following
 
+    def set_x_goal(self, epoch: float | None) -> None:
+        """Show the x axis up to ``epoch`` (the run's last epoch) while following; None: up to the data.
+
+        The curve then grows across a fixed axis, as a progress does, and the axes are not
+        rebuilt during the run (each rebuild costs the GUI thread tens of milliseconds).
+        """
+        self._x_goal = None if epoch is None else float(epoch)
+        self._follow()
+
     def follow_data(self) -> None:
         """Resume following the data after the user zoomed or panned."""
         self._following = True
@@ -363,7 +373,10 @@ class LossPlot(pg.PlotWidget):
             x0, x_last, top, low = 1.0, 10.0, 1.0, 0.1
         if self._chance is not None and np.isfinite(self._chance):
             top = max(top, self._chance)
-        x1 = max(_nice_ceil(x_last), x0 + 1.0)
+        if self._x_goal is not None and self._x_goal >= x_last:
+            x1 = max(self._x_goal, x0 + 1.0)  # the whole run, from its start: fixed until it ends
+        else:
+            x1 = max(_nice_ceil(x_last), x0 + 1.0)
         if self.log_scale():
             low = low if low > 0 else 1e-6
             y0, y1 = np.floor(np.log10(low)), np.ceil(np.log10(max(top, low) * 1.05))
@@ -555,6 +568,10 @@ class LossPanel(QWidget):
     def accuracies(self) -> np.ndarray:
         """The recorded accuracies in 0..1 (a copy)."""
         return self.plot.accuracies()
+
+    def set_x_goal(self, epoch: float | None) -> None:
+        """Show the x axis up to the run's last epoch (None: up to the data); see LossPlot.set_x_goal."""
+        self.plot.set_x_goal(epoch)
 
     def set_chance_loss(self, value: float | None) -> None:
         """Draw the chance line at ``value``; None hides it."""

@@ -653,6 +653,7 @@ class MainWindow(QMainWindow):
             self.gradient_flow.set_clipping(train.clip_grad_norm)
         start_epoch = self._history[-1].epoch if self._history else 0
         self._run_target_epoch = start_epoch + train.epochs
+        self.loss_panel.set_x_goal(self._run_target_epoch)
         self._run_first = None
         self._rate = 0.0
         self._last_outcome = None
@@ -770,6 +771,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_session_run_ended(self, outcome: RunOutcome) -> None:
         self._live.flush()
+        self.loss_panel.set_x_goal(None)  # a run stopped early: fit the plot to what it did
         self._last_outcome = outcome
         text = outcome.message[:1].upper() + outcome.message[1:]
         if self._history and outcome.status in (FINISHED, STOPPED):

@@ -264,6 +264,26 @@ def test_view_follows_data_until_the_user_zooms(panel, qtbot):
     qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 300)
 
 
+def test_during_a_run_the_x_axis_spans_the_whole_run_and_stays_put(panel, qtbot):
+    # The curve grows across a fixed axis (as a progress does); the axis is not rebuilt per refresh.
+    panel.show()
+    qtbot.waitExposed(panel)
+    vb = panel.plot.plotItem.vb
+    changes = []
+    vb.sigXRangeChanged.connect(lambda *_: changes.append(vb.viewRange()[0]))
+    panel.set_x_goal(5000)
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 5000)
+    first = len(changes)
+    for start in range(1, 3000, 100):
+        panel.append(make_results(start, 100))
+    panel.grab()
+    assert len(changes) == first  # 3,000 epochs in 30 batches: the x range never moved
+    assert 5000 <= vb.viewRange()[0][1] < 5500
+    panel.set_x_goal(None)  # the run was stopped at 3,000: the plot fits what it did
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] < 4000)
+    assert vb.viewRange()[0][1] >= 3000
+
+
 def wheel_zoom(plot) -> None:
     """Send the plot's viewport a real wheel event (zoom in) at its centre."""
     from PySide6.QtCore import QPoint, QPointF
