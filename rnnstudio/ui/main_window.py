@@ -72,7 +72,7 @@ INSIDE_REFRESH_MS = 250
 
 #: The plot, log and status bar refresh at most 10 times a second during a run, and less often
 #: when a refresh costs the GUI thread more than LIVE_BUDGET of its time (see FrameThrottle).
-LIVE_MIN_MS, LIVE_MAX_MS, LIVE_BUDGET = 100, 500, 0.10
+LIVE_MIN_MS, LIVE_MAX_MS, LIVE_BUDGET = 100, 500, 0.05
 
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
@@ -739,6 +739,10 @@ class MainWindow(QMainWindow):
     def live_refresh_interval_ms(self) -> int:
         """How often the plot, log and status bar currently refresh during a run (ms)."""
         return self._live.interval_ms()
+
+    def set_live_refresh_budget(self, budget: float) -> None:
+        """The share of the GUI thread's time the live refreshes may take (LIVE_BUDGET by default)."""
+        self._live.set_budget(budget)
 
     def _refresh_live(self) -> None:
         """Show the epochs that arrived since the last refresh: plot, log and status bar.

@@ -82,6 +82,12 @@ class FrameThrottle(QObject):
         self._timer.setInterval(min_ms)
         self._timer.timeout.connect(self._on_timer_timeout)
 
+    def set_budget(self, budget: float) -> None:
+        """The share of the GUI thread's time refreshes may take (0 < budget <= 1)."""
+        if not 0 < budget <= 1:
+            raise ValueError("need 0 < budget <= 1")
+        self._budget = budget
+
     def interval_ms(self) -> int:
         """The interval the next refresh waits."""
         return self._timer.interval()

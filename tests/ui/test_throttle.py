@@ -96,6 +96,21 @@ def test_frame_throttle_flush_runs_a_waiting_refresh_at_once_and_cancel_drops_it
     assert clocks.calls == 2
 
 
+def test_frame_throttle_budget_can_be_changed_and_is_checked(qtbot):
+    clocks = FakeClocks(cost=0.010)
+    throttle = FrameThrottle(
+        clocks.refresh, min_ms=10, max_ms=1000, budget=0.1, clock=lambda: clocks.cpu, wall=lambda: clocks.wall
+    )
+    throttle.set_budget(0.02)  # 10 ms a refresh within 2%: one every 500 ms
+    throttle.request()
+    throttle.request()
+    qtbot.waitUntil(lambda: clocks.calls == 2, timeout=2000)
+    assert throttle.interval_ms() == pytest.approx(500, abs=2)
+    with pytest.raises(ValueError):
+        throttle.set_budget(0)
+    throttle.cancel()
+
+
 @pytest.mark.parametrize("kwargs", [{"min_ms": 0}, {"min_ms": 50, "max_ms": 10}, {"budget": 0.0}, {"budget": 2.0}])
 def test_frame_throttle_refuses_nonsense_settings(kwargs):
     with pytest.raises(ValueError):
