@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -351,6 +353,7 @@ class MainWindow(QMainWindow):
         self.state_label = QLabel()
         self.state_label.setObjectName("runStateLabel")
         self.epoch_label = QLabel()
+        self.epoch_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)  # next to the progress bar
         self.progress = RunProgress()
         self.progress.setObjectName("runProgress")
         self.rate_label = QLabel()
@@ -745,14 +748,9 @@ class MainWindow(QMainWindow):
         self._live.set_budget(budget)
 
     def _refresh_live(self) -> None:
-        """Show the epochs that arrived since the last refresh: plot, log and status bar.
-
-        The frame is drawn at once, with the training thread held at its next epoch
-        boundary: drawn later with training running, its many GIL releases would each
-        hand the GIL to and fro between the threads (see RunControl.hold).
-        """
+        """Show the epochs that arrived since the last refresh: plot, log and status bar."""
         results, self._live_pending = self._live_pending, []
-        with self.session.holding_training():
+        with self._drawing_frame():
             if results:
                 self.loss_panel.append(results)
                 self.prediction_log.model().append(results)
@@ -760,6 +758,17 @@ class MainWindow(QMainWindow):
                 if first is not None and last.elapsed > first.elapsed:
                     self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
             self._update_status()
+
+    @contextmanager
+    def _drawing_frame(self) -> Iterator[None]:
+        """Update views inside this; the frame is painted before the training thread goes on.
+
+        The training thread waits at its next epoch boundary meanwhile (a frame gate): drawn
+        with training running, a frame's many GIL releases would each hand the GIL to and fro
+        between the threads (see RunControl.hold).
+        """
+        with self.session.holding_training():
+            yield
             # Paint now, not after the hold: the scene and the table first process the updates
             # they queued for themselves, then the window paints what is dirty.
             QCoreApplication.sendPostedEvents(self.loss_panel.plot.scene(), QEvent.Type.MetaCall)
@@ -898,6 +907,10 @@ class MainWindow(QMainWindow):
 
     def _refresh_following_view(self) -> None:
         """Bring the shown inside view to the newest snapshot (throttled to a few times a second)."""
+        with self._drawing_frame():
+            self._feed_following_view()
+
+    def _feed_following_view(self) -> None:
         if self._visible(self.step_inspector):
             self.step_inspector.set_snapshot_epochs(self.snapshots.epochs())
             if self.step_inspector.follows_latest():
@@ -999,7 +1012,8 @@ class MainWindow(QMainWindow):
         elif reply.channel == "try" and request.text != self.try_it.text():
             return  # the user typed on; a newer request is on its way
         else:
-            view.set_inference(reply.result, request.snapshot.epoch)
+            with self._drawing_frame():
+                view.set_inference(reply.result, request.snapshot.epoch)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()  # accepted only once the threads are joined: an escape here must not close half-way
