@@ -46,16 +46,17 @@ class Throttle(QObject):
 
 
 class FrameThrottle(QObject):
-    """A throttle for the live views whose interval adapts to what the GUI thread spends.
+    """A throttle for the live views whose interval adapts to what a refresh costs the GUI thread.
 
     Like Throttle it runs ``function`` at once when idle and at most once per
     interval, the last request kept. The interval is the GUI thread's CPU time
-    per refresh (everything it did since the previous one, painting included)
-    divided by ``budget``, within ``min_ms`` .. ``max_ms``: on a machine where a
-    refresh costs 4 ms the views refresh 10 times a second, where it costs 15 ms
-    about 3 times. Every millisecond the GUI thread runs Python is taken from
-    the training thread through the GIL, so this keeps training fast on slow
-    machines and the views smooth on fast ones.
+    for one call of ``function`` (which paints what it changed, see
+    MainWindow._drawing_frame) divided by ``budget``, within ``min_ms`` ..
+    ``max_ms``: where a refresh costs 4 ms the views refresh 10 times a second
+    at a 5% budget, where it costs 15 ms about 3 times. Every millisecond the
+    GUI thread spends is taken from the training thread (the GIL, the frame
+    gate), so this keeps training fast on slow machines and the views smooth on
+    fast ones. Other GUI work between refreshes is not counted.
     """
 
     def __init__(
@@ -66,17 +67,15 @@ class FrameThrottle(QObject):
         max_ms: int = 500,
         budget: float = 0.05,
         clock: Callable[[], float] = time.thread_time,
-        wall: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         if not 0 < min_ms <= max_ms or not 0 < budget <= 1:
             raise ValueError("need 0 < min_ms <= max_ms and 0 < budget <= 1")
         self._function = function
         self._min_ms, self._max_ms, self._budget = min_ms, max_ms, budget
-        self._clock, self._wall = clock, wall
+        self._clock = clock
         self._pending = False
         self._cost: float | None = None  # smoothed CPU seconds per refresh
-        self._last: tuple[float, float] | None = None  # (CPU, wall) times of the last refresh
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(min_ms)
@@ -87,6 +86,7 @@ class FrameThrottle(QObject):
         if not 0 < budget <= 1:
             raise ValueError("need 0 < budget <= 1")
         self._budget = budget
+        self._adapt()
 
     def interval_ms(self) -> int:
         """The interval the next refresh waits."""
@@ -118,13 +118,17 @@ class FrameThrottle(QObject):
             self._run()
 
     def _run(self) -> None:
-        cpu, wall = self._clock(), self._wall()
-        if self._last is not None and wall - self._last[1] <= 2 * self._max_ms / 1000.0:
-            # Refreshes in a row: the GUI's CPU time since the last one is what a refresh costs.
-            used = cpu - self._last[0]
+        # The timer runs from the start: a request made during the refresh waits for the next one.
+        self._timer.start()
+        start = self._clock()
+        try:
+            self._function()
+        finally:
+            used = self._clock() - start
             self._cost = used if self._cost is None else 0.5 * self._cost + 0.5 * used
+            self._adapt()
+
+    def _adapt(self) -> None:
+        if self._cost is not None:
             wanted = 1000.0 * self._cost / self._budget
             self._timer.setInterval(int(min(max(wanted, self._min_ms), self._max_ms)))
-        self._last = (cpu, wall)
-        self._function()
-        self._timer.start()
