@@ -423,8 +423,13 @@ class PredictionLogView(QTableView):
         arithmetic and painted here directly (selected rows highlighted, as the delegate does).
         """
         model = self.model()
-        if not isinstance(model, PredictionLogModel) or type(self.itemDelegate()) is not PredictionDelegate:
-            super().paintEvent(event)
+        if (
+            not isinstance(model, PredictionLogModel)
+            or type(self.itemDelegate()) is not PredictionDelegate
+            or self.isRightToLeft()
+            or self.verticalHeader().hiddenSectionCount()
+        ):
+            super().paintEvent(event)  # layouts the arithmetic below does not cover: Qt's own painting
             return
         rows = model.rowCount()
         height = self.verticalHeader().defaultSectionSize()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QImage, QPainter
-from PySide6.QtWidgets import QAbstractSlider, QHeaderView, QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractSlider, QApplication, QHeaderView, QStyle, QStyleOptionViewItem, QTableView
 
 from rnnstudio.core.results import EpochResult
 from rnnstudio.ui.prediction_log import (
@@ -325,3 +325,44 @@ def test_append_does_not_touch_existing_rows():
     assert model.rowCount() == 50_000
     # The stored rows are the results themselves, not copies.
     assert model.result(0) is old[0] and model.result(999) is old[-1]
+
+
+def test_the_view_paints_what_qt_would_whatever_the_scroll_selection_or_layout(qtbot):
+    # The view's own paintEvent must show what QTableView's painting (through the delegate) shows.
+    class QtPainted(PredictionLogView):
+        def paintEvent(self, event) -> None:
+            QTableView.paintEvent(self, event)
+
+    views = []
+    for cls in (PredictionLogView, QtPainted):
+        view = cls()
+        qtbot.addWidget(view)
+        view.model().set_targets(["hello world"] * 6, ["abc"] * 6)
+        view.model().append([EpochResult(i, 1.0 / i, 0.5, ("hellp wor",) * 6, i * 0.01) for i in range(1, 200)])
+        view.resize(300, 200)
+        view.show()
+        qtbot.waitExposed(view)
+        views.append(view)
+
+    def same(step: str) -> None:
+        QApplication.processEvents()
+        for view in views:
+            view.clearFocus()
+        a, b = (view.viewport().grab().toImage() for view in views)
+        assert a == b, step
+
+    same("top")
+    for view in views:
+        view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum() // 2)
+        view.verticalScrollBar().setValue(137)
+    same("scrolled")
+    for view in views:
+        view.selectRow(view.rowAt(50))
+    same("a row selected")
+    for view in views:
+        view.setRowHidden(view.rowAt(30), True)
+    same("a row hidden")
+    for view in views:
+        view.setRowHidden(view.rowAt(30), False)
+        view.setLayoutDirection(Qt.RightToLeft)
+    same("right to left")
