@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self._pending_results: list[EpochResult] = []
         self._follow_throttle = Throttle(INSIDE_REFRESH_MS, self._refresh_following_view, self)
         self._live_pending: list[EpochResult] = []  # in the history, not yet in the plot and log
+        self._in_frame = False  # inside _drawing_frame
         self._live = FrameThrottle(self._refresh_live, self, min_ms=LIVE_MIN_MS, max_ms=LIVE_MAX_MS, budget=LIVE_BUDGET)
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
@@ -656,12 +657,12 @@ class MainWindow(QMainWindow):
             self.gradient_flow.set_clipping(train.clip_grad_norm)
         start_epoch = self._history[-1].epoch if self._history else 0
         self._run_target_epoch = start_epoch + train.epochs
-        self.loss_panel.set_x_goal(self._run_target_epoch)
         self._run_first = None
         self._rate = 0.0
         self._last_outcome = None
         self.banner.hide()
         if self.session.start(task, model, train, steps=steps):
+            self.loss_panel.set_x_goal(self._run_target_epoch)
             self.state_label.setText("Starting…" if fresh else "Continuing from the current weights…")
             self.setWindowModified(True)
         self._update_status()
@@ -767,13 +768,23 @@ class MainWindow(QMainWindow):
         with training running, a frame's many GIL releases would each hand the GIL to and fro
         between the threads (see RunControl.hold).
         """
-        with self.session.holding_training():
+        if self._in_frame:  # already drawing one (the gate is not re-entrant): just update
             yield
-            # Paint now, not after the hold: the scene and the table first process the updates
-            # they queued for themselves, then the window paints what is dirty.
-            QCoreApplication.sendPostedEvents(self.loss_panel.plot.scene(), QEvent.Type.MetaCall)
-            QCoreApplication.sendPostedEvents(self.prediction_log, QEvent.Type.MetaCall)
-            QCoreApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)
+            return
+        self._in_frame = True
+        try:
+            with self.session.holding_training():
+                yield
+                self._paint_frame()
+        finally:
+            self._in_frame = False
+
+    def _paint_frame(self) -> None:
+        """Paint now, not after the hold: the scene and the table first process the updates they
+        queued for themselves, then the window paints what is dirty."""
+        QCoreApplication.sendPostedEvents(self.loss_panel.plot.scene(), QEvent.Type.MetaCall)
+        QCoreApplication.sendPostedEvents(self.prediction_log, QEvent.Type.MetaCall)
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)
 
     @Slot(int)
     def _on_session_paused_at(self, epoch: int) -> None:
