@@ -29,8 +29,14 @@ class Throttle(QObject):
         if self._timer.isActive():
             self._pending = True
             return
-        self._function()
-        self._timer.start()
+        self._run()
+
+    def flush(self) -> None:
+        """Run a waiting call now (a run paused or ended: show its last state at once)."""
+        if self._pending:
+            self._pending = False
+            self._timer.stop()
+            self._run()
 
     def cancel(self) -> None:
         """Forget a waiting call and stop the timer (the window is closing)."""
@@ -41,11 +47,14 @@ class Throttle(QObject):
     def _on_timer_timeout(self) -> None:
         if self._pending:
             self._pending = False
-            self._function()
-            self._timer.start()
+            self._run()
+
+    def _run(self) -> None:
+        self._function()
+        self._timer.start()
 
 
-class FrameThrottle(QObject):
+class FrameThrottle(Throttle):
     """A throttle for the live views whose interval adapts to what a refresh costs the GUI thread.
 
     Like Throttle it runs ``function`` at once when idle and at most once per
@@ -68,18 +77,12 @@ class FrameThrottle(QObject):
         budget: float = 0.05,
         clock: Callable[[], float] = time.thread_time,
     ) -> None:
-        super().__init__(parent)
         if not 0 < min_ms <= max_ms or not 0 < budget <= 1:
             raise ValueError("need 0 < min_ms <= max_ms and 0 < budget <= 1")
-        self._function = function
+        super().__init__(min_ms, function, parent)
         self._min_ms, self._max_ms, self._budget = min_ms, max_ms, budget
         self._clock = clock
-        self._pending = False
         self._cost: float | None = None  # smoothed CPU seconds per refresh
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(min_ms)
-        self._timer.timeout.connect(self._on_timer_timeout)
 
     def set_budget(self, budget: float) -> None:
         """The share of the GUI thread's time refreshes may take (0 < budget <= 1)."""
@@ -91,31 +94,6 @@ class FrameThrottle(QObject):
     def interval_ms(self) -> int:
         """The interval the next refresh waits."""
         return self._timer.interval()
-
-    def request(self) -> None:
-        """Refresh now if the last refresh was long enough ago, else once the interval ends."""
-        if self._timer.isActive():
-            self._pending = True
-            return
-        self._run()
-
-    def flush(self) -> None:
-        """Run a waiting refresh now (a run paused or ended: show its last state at once)."""
-        if self._pending:
-            self._pending = False
-            self._timer.stop()
-            self._run()
-
-    def cancel(self) -> None:
-        """Forget a waiting refresh and stop the timer."""
-        self._pending = False
-        self._timer.stop()
-
-    @Slot()
-    def _on_timer_timeout(self) -> None:
-        if self._pending:
-            self._pending = False
-            self._run()
 
     def _run(self) -> None:
         # The timer runs from the start: a request made during the refresh waits for the next one.
