@@ -19,11 +19,12 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.results import EpochResult
 from ..core.vocab import describe_char
 from . import style
+from .heatmaps import show_tooltip
 
 #: The most epoch rows shown; longer runs are thinned to at most this many.
 MAX_ROWS = 200
@@ -300,12 +301,7 @@ class _FilmCanvas(QAbstractScrollArea):
         if event.type() == QEvent.ToolTip:
             help_event: QHelpEvent = event
             text = self._strip.tooltip_at(self.cell_at(help_event.pos()), self.row_at(help_event.pos()))
-            if text:
-                QToolTip.showText(help_event.globalPos(), text, self.viewport())
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
+            return show_tooltip(help_event, text, self.viewport())
         return super().viewportEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -105,6 +105,16 @@ def small_font(base: QFont, delta: float = -1.5) -> QFont:
     return font
 
 
+def show_tooltip(event: QHelpEvent, text: str, widget: QWidget) -> bool:
+    """Answer a ToolTip event with ``text`` (none: hide any tooltip and let the event go on); True: handled."""
+    if text:
+        QToolTip.showText(event.globalPos(), text, widget)
+    else:
+        QToolTip.hideText()
+        event.ignore()
+    return True
+
+
 class ProbabilityHeatmap:
     """Draws softmax probabilities as a heatmap: one row per vocabulary character, one column per time step.
 
@@ -390,13 +400,7 @@ class HoverTextWidget(QWidget):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
             assert isinstance(event, QHelpEvent)
-            text = self.text_at(QPointF(event.pos()))
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
+            return show_tooltip(event, self.text_at(QPointF(event.pos())), self)
         return super().event(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
