@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,7 @@ class RunControl:
         self._steps = 0
         self._gate = threading.Lock()  # held by the GUI while it draws a frame; see hold()
         self.on_block: Callable[[], None] | None = None
+        self.paused_seconds = 0.0  # time the loop has spent waiting paused (written by the loop only)
 
     @property
     def stop_requested(self) -> bool:
@@ -80,6 +82,13 @@ class RunControl:
                 pass
             if not self._paused and not self._stop:  # a pause or stop asked for while held counts now
                 return True
+        start = time.perf_counter()
+        try:
+            return self._wait_while_paused()
+        finally:
+            self.paused_seconds += time.perf_counter() - start
+
+    def _wait_while_paused(self) -> bool:
         notified = False
         with self._cond:
             while True:

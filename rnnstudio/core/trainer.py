@@ -240,10 +240,11 @@ class Trainer:
         mark = time.perf_counter()
         while self.epoch < end:
             if control is not None:
-                self.elapsed += time.perf_counter() - mark
+                paused = control.paused_seconds
                 go = control.checkpoint()
-                mark = time.perf_counter()
+                mark += control.paused_seconds - paused  # a pause is not training time; a frame's hold is
                 if not go:
+                    self.elapsed += time.perf_counter() - mark
                     self.outcome = RunOutcome(STOPPED, self.epoch, f"stopped after epoch {self.epoch}")
                     return
             for p in params:  # what zero_grad() does, without its per-call bookkeeping

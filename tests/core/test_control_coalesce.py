@@ -336,6 +336,28 @@ def test_time_spent_paused_is_not_counted_as_training_time(monkeypatch) -> None:
     assert trainer.elapsed < 100
 
 
+def test_time_a_frame_holds_the_loop_is_counted_as_training_time(monkeypatch) -> None:
+    # The window's epochs/s must include what drawing costs training, or a live plot would look free.
+    from rnnstudio.core import trainer as trainer_module
+
+    trainer = _trainer()
+    real = time.perf_counter
+    offset = [0.0]
+    monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: real() + offset[0])
+    control = RunControl()
+    checkpoint = control.checkpoint
+
+    def held_checkpoint() -> bool:
+        offset[0] += 1000.0  # as if a frame held the loop at this checkpoint for 1000 s
+        return checkpoint()
+
+    control.checkpoint = held_checkpoint
+    results = list(trainer.epochs(control, 3))
+    assert [r.epoch for r in results] == [1, 2, 3]
+    assert 3000 <= results[-1].elapsed < 3100
+    assert 3000 <= trainer.elapsed < 3100
+
+
 # --- Coalescer -------------------------------------------------------------------------------
 
 
