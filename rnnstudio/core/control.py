@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+#: Longest a frame waits for the training loop to reach its checkpoint (seconds); an epoch takes ~1 ms here.
+PARK_TIMEOUT = 0.005
+
 
 class RunControl:
     """Thread-safe flags the training loop checks between epochs.
@@ -23,6 +26,7 @@ class RunControl:
         self._paused = paused
         self._steps = 0
         self._gate = threading.Lock()  # held by the GUI while it draws a frame; see hold()
+        self._parked = threading.Event()  # set by the loop when it finds the gate held
         self.on_block: Callable[[], None] | None = None
         self.paused_seconds = 0.0  # time the loop has spent waiting paused (written by the loop only)
 
@@ -62,7 +66,7 @@ class RunControl:
             self._cond.notify_all()
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
+    def hold(self, park_timeout: float = PARK_TIMEOUT) -> Iterator[None]:
         """Keep the training loop at its next checkpoint while the block runs.
 
         The GUI thread draws a frame inside this. Both threads run Python, and a
@@ -71,15 +75,29 @@ class RunControl:
         training thread and back, which cost the training thread a context switch
         and the frame a switch interval. Waiting at the checkpoint instead costs
         training only the frame's own few milliseconds, at most an epoch late.
+
+        So the block starts only once the loop has arrived at its checkpoint, or
+        after ``park_timeout`` seconds (an epoch longer than that; the block then
+        runs beside it), and at once when the loop is paused or stopping. The
+        wait releases the GIL: the loop gets there at full speed.
         """
+        self._parked.clear()  # before taking the gate: the loop sets it only while the gate is held
         with self._gate:
+            if park_timeout > 0 and not self._paused and not self._stop:
+                self._parked.wait(park_timeout)
             yield
+
+    def parked(self) -> bool:
+        """Whether the loop has arrived at its checkpoint during the current hold (for tests)."""
+        return self._parked.is_set()
 
     def checkpoint(self) -> bool:
         """Called before each epoch: True to run it, False to stop. Blocks while paused (or held)."""
         if not self._paused and not self._stop:  # the hot path takes one uncontended lock
-            with self._gate:
-                pass
+            if not self._gate.acquire(blocking=False):  # a frame is being drawn: say so, then wait
+                self._parked.set()
+                self._gate.acquire()
+            self._gate.release()
             if not self._paused and not self._stop:  # a pause or stop asked for while held counts now
                 return True
         start = time.perf_counter()

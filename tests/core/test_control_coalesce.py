@@ -160,6 +160,40 @@ def test_stop_while_held_ends_the_loop_once_the_hold_is_released() -> None:
     assert results == [False]
 
 
+def test_a_hold_starts_once_a_running_loop_has_arrived_at_its_checkpoint() -> None:
+    # The frame must not be drawn while an epoch is still running beside it (GIL hand-offs): hold()
+    # returns only when the loop waits at its checkpoint, and the loop runs no epoch until released.
+    control = RunControl()
+    with Loop(control) as loop:
+        loop.wait_for(lambda: loop.ran > 0, "the loop to run")
+        with control.hold(park_timeout=TIMEOUT):
+            assert control.parked()
+            held = loop.ran
+            time.sleep(0.05)  # an epoch here takes microseconds: unheld, it would run thousands
+            assert loop.ran == held
+        loop.wait_for(lambda: loop.ran > held + 100, "the loop to run on after the hold")
+
+
+def test_a_hold_does_not_wait_for_a_paused_loop() -> None:
+    control = RunControl()
+    control.pause()
+    with Loop(control) as loop:
+        loop.wait_blocks(1)
+        start = time.monotonic()
+        with control.hold(park_timeout=TIMEOUT):
+            assert time.monotonic() - start < TIMEOUT / 2  # it would reach no checkpoint: no wait
+            assert not control.parked()
+
+
+def test_a_hold_gives_up_waiting_for_a_loop_in_a_long_epoch() -> None:
+    control = RunControl()  # a run whose loop is not at a checkpoint (a long epoch, a trainer being built)
+    start = time.monotonic()
+    with control.hold(park_timeout=0.05):
+        waited = time.monotonic() - start
+    assert 0.04 <= waited < TIMEOUT / 2
+    assert not control.parked()
+
+
 def test_step_on_a_running_control_pauses_after_the_granted_epochs() -> None:
     control = RunControl()
     control.step(2)
