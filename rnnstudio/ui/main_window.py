@@ -781,9 +781,14 @@ class MainWindow(QMainWindow):
 
     def _paint_frame(self) -> None:
         """Paint now, not after the hold: the scene and the table first process the updates they
-        queued for themselves, then the window paints what is dirty."""
+        queued for themselves, labels their deferred updates, the table its delayed layout; then
+        the window paints what is dirty. What was left queued would run after the hold, beside
+        training: a second paint of the labels and their parents after every frame."""
         QCoreApplication.sendPostedEvents(self.loss_panel.plot.scene(), QEvent.Type.MetaCall)
         QCoreApplication.sendPostedEvents(self.prediction_log, QEvent.Type.MetaCall)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateLater)
+        self.prediction_log.executeDelayedItemsLayout()
         QCoreApplication.sendPostedEvents(self, QEvent.Type.UpdateRequest)
 
     @Slot(int)

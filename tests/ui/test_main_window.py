@@ -479,3 +479,52 @@ def test_status_and_readout_updates_do_not_relayout_the_window(make_window, qtbo
     assert readout.isVisible() and readout.geometry() == readout.parentWidget().rect()
     readout.setText("latest: epoch 99999   loss 0.3737   accuracy 75.0%")
     assert readout.width() >= readout.fontMetrics().horizontalAdvance(readout.text())
+
+
+def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_window, qtbot):
+    # A refresh is drawn while training waits at the frame gate; whatever it leaves queued (a label's
+    # deferred update, the log's delayed layout) is painted after the gate opens, beside training.
+    from rnnstudio.core.results import EpochResult
+
+    window = make_window()
+    qtbot.waitExposed(window)
+    for _ in range(3):
+        QApplication.processEvents()
+    results = [EpochResult(n, 1.0 / n, 0.6, ("ohlhl",), n / 500) for n in range(1, 601)]
+    window._run_first = results[0]
+    window.loss_panel.set_x_goal(5000)  # as during a run of 5,000 epochs
+
+    def refresh(batch) -> None:  # as results arriving during a run are shown
+        window._history.extend(batch)
+        window._live_pending.extend(batch)
+        window._refresh_live()
+
+    refresh(results[:300])  # the run's first refresh: the log gets its scroll bar, the plot its range
+    for _ in range(3):
+        QApplication.processEvents()
+    refresh(results[300:])  # the next one, as every later refresh of a run
+    assert window.prediction_log.model().rowCount() == 600
+    watched = {
+        window.loss_panel.readout_label: "plot read-out",
+        window.epoch_label: "epoch label",
+        window.rate_label: "rate label",
+        window.prediction_log.viewport(): "predictions log",
+        window.loss_panel.plot.viewport(): "loss plot",
+    }
+    painted = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and obj in watched:
+                painted.append(watched[obj])
+            return False
+
+    spy = Spy()
+    QApplication.instance().installEventFilter(spy)
+    try:
+        for _ in range(3):
+            QApplication.processEvents()
+    finally:
+        QApplication.instance().removeEventFilter(spy)
+    assert painted == []
+    assert window.loss_panel.readout_label.text().startswith("latest: epoch 600")
