@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-#: Longest a frame waits for the training loop to reach its checkpoint (seconds); an epoch takes ~1 ms here.
-PARK_TIMEOUT = 0.005
+#: Longest a frame waits for the training loop to reach its checkpoint (seconds): about two epochs here.
+PARK_TIMEOUT = 0.003
 
 
 class RunControl:
