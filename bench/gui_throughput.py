@@ -12,6 +12,9 @@ windowed runs: the longest (target <= 50 ms), the 99th percentile, and how many
 exceeded 50 ms.
 
     python bench/gui_throughput.py [--epochs 5000] [--rounds 7]
+
+With --refresh-cost, what the live refresh alone costs: single runs of 4 x --epochs
+epochs switch the refresh off and on every 1.5 s (so the drift falls on both).
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
-
-from rnnstudio.app import create_application, freeze_startup_objects
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.trainer import Trainer
+
+if "--headless-only" not in sys.argv:  # the headless runs load no Qt, as `rnnstudio train`
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
+
+    from rnnstudio.app import create_application, freeze_startup_objects
+    from rnnstudio.ui.main_window import LIVE_BUDGET, LIVE_MAX_MS, LIVE_MIN_MS
 
 
 def headless_in_subprocess(epochs: int) -> float:
@@ -107,6 +113,68 @@ class Windowed:
         self.window.close()
 
 
+def refresh_cost(windowed: Windowed, epochs: int, runs: int, segment_ms: int = 1500) -> None:
+    """What the live refresh itself costs training, measured inside single long runs.
+
+    Runs of separate processes differ by the machine's drift; here one run switches the plot, log
+    and status bar refresh off and on every ``segment_ms``, and epochs/s is summed per state (the
+    20 epochs after each switch left out: the previous state's last frame spills over).
+    """
+    window = windowed.window
+    refresh = window._live._function
+
+    def skip() -> None:  # results still arrive and are kept; only the drawing is left out
+        window._live_pending.clear()
+
+    marks: list[tuple[int, bool]] = []
+    state = {"on": False, "cost": None}
+
+    def switch() -> None:
+        trainer = window.session._worker._trainer if window.session._worker else None
+        if trainer is not None:
+            live = window._live
+            state["on"] = not state["on"]
+            if state["on"]:  # the refresh interval as it had adapted to real refreshes, not to skips
+                live._cost = state["cost"] if state["cost"] is not None else live._cost
+                live._adapt()
+            else:
+                state["cost"] = live._cost
+            live._function = refresh if state["on"] else skip
+            marks.append((trainer.epoch, state["on"]))
+
+    timer = QTimer()
+    timer.setInterval(segment_ms)
+    timer.timeout.connect(switch)
+    windowed.epochs = epochs
+    window.config_panel.findChild(object, "epochsSpin").setValue(epochs)
+    ratios = []
+    for i in range(runs):
+        marks[:] = [(0, False)]
+        state["on"] = False
+        window._live._function = skip
+        timer.start()
+        windowed.run()
+        timer.stop()
+        window._live._function = refresh
+        history = window.history()
+        elapsed = {r.epoch: r.elapsed for r in history}
+        totals = {False: [0, 0.0], True: [0, 0.0]}
+        ends = [epoch for epoch, _ in marks[1:]] + [history[-1].epoch]
+        for (start, on), end in zip(marks, ends, strict=True):
+            start = max(start, history[0].epoch) + 20
+            if end - start >= 50:
+                totals[on][0] += end - start
+                totals[on][1] += elapsed[end] - elapsed[start]
+        rate = {on: n / t for on, (n, t) in totals.items()}
+        ratios.append(rate[True] / rate[False])
+        print(f"  run {i + 1}: refresh off {rate[False]:.0f} epochs/s, on {rate[True]:.0f}, ratio {ratios[-1]:.3f}")
+    interval = min(max(1000 * (state["cost"] or 0.0) / LIVE_BUDGET, LIVE_MIN_MS), LIVE_MAX_MS)
+    print(
+        f"live refresh on / off, within runs: {statistics.median(ratios):.3f} median of {runs} "
+        f"[{min(ratios):.3f} .. {max(ratios):.3f}]; refreshing every {interval:.0f} ms"
+    )
+
+
 def inside_modes(window) -> dict:
     """Name -> how to set the window up: the baseline, then each inside view shown with probes on."""
 
@@ -139,6 +207,9 @@ def main() -> None:
     parser.add_argument("--inside", action="store_true", help="measure the inside views (issue 4)")
     parser.add_argument("--budget", type=float, help="share of the GUI thread's time for live refreshes")
     parser.add_argument("--no-timer", action="store_true", help="throughput only, without the 5 ms timer probe")
+    parser.add_argument(
+        "--refresh-cost", action="store_true", help="the live refresh's own cost, switched off and on within runs"
+    )
     parser.add_argument("--headless-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.headless_only:
@@ -154,6 +225,13 @@ def main() -> None:
     # One run not measured, as the headless side warms up too: the window's first run also pays for
     # loading torch in the worker, freezing the startup heap and the first paint of the plot.
     windowed.run()
+    if args.refresh_cost:
+        windowed.window.session.set_probes(False)
+        windowed.timer = False
+        print(f"rnn-embedding, {4 * args.epochs} epochs x {args.rounds} runs")
+        refresh_cost(windowed, 4 * args.epochs, args.rounds)
+        windowed.close()
+        return
     print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds")
     if args.inside:
         modes = inside_modes(windowed.window)
