@@ -138,6 +138,11 @@ class TrainingWorker(QObject):
             self._flush()
             self.run_ended.emit(outcome or RunOutcome(FAILED, self._epoch(), "training ended unexpectedly"))
 
+    def set_interval(self, seconds: float) -> None:
+        """Seconds between batches; plain attributes the worker reads between epochs (GUI thread)."""
+        self._interval = seconds
+        self._coalescer.interval = seconds
+
     @Slot()
     def reset(self) -> None:
         """Forget the trainer: the next run starts from fresh weights."""
@@ -328,6 +333,18 @@ class TrainingSession(QObject):
             return
         with control.hold():
             yield
+
+    def batch_interval(self) -> float:
+        """Seconds between two result batches of a run (the first epoch and flushes aside)."""
+        return self._interval
+
+    def set_batch_interval(self, seconds: float) -> None:
+        """Send results this often, from the current run's next batch on (a view shows them no faster)."""
+        if seconds <= 0:
+            raise ValueError("the batch interval must be positive")
+        self._interval = seconds
+        if self._worker is not None:
+            self._worker.set_interval(seconds)
 
     def set_probes(self, enabled: bool) -> None:
         """Whether runs take probes (weights + gradient flow) for the inside views."""

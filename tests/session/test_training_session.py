@@ -242,3 +242,21 @@ def test_after_shutdown_late_results_are_ignored_and_nothing_restarts(qtbot, mak
     QApplication.processEvents()  # deliver any batch the worker had queued: it must be dropped
     assert len(got.batches) == seen
     assert not session.start(*preset()) and session._thread is None
+
+
+def test_a_longer_batch_interval_takes_effect_mid_run_and_still_delivers_every_epoch(qtbot, make_session) -> None:
+    # The window slows batches to its refresh rate while a run goes: fewer wake-ups, nothing dropped.
+    task, model, train = preset(epochs=1500)
+    session = make_session(interval=1 / 30)
+    got = Collector(session)
+    with qtbot.waitSignal(session.results_arrived, timeout=60_000):
+        assert session.start(task, model, train)
+    with pytest.raises(ValueError):
+        session.set_batch_interval(0)
+    session.set_batch_interval(60.0)
+    assert session.batch_interval() == 60.0
+    before = len(got.batches)
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        pass
+    assert len(got.batches) - before <= 2  # at most one already under way, then the run's final flush
+    assert [r.epoch for r in got.results] == list(range(1, 1501))

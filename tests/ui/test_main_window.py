@@ -528,3 +528,19 @@ def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_wind
         QApplication.instance().removeEventFilter(spy)
     assert painted == []
     assert window.loss_panel.readout_label.text().startswith("latest: epoch 600")
+
+
+def test_results_come_from_the_worker_as_often_as_the_live_views_refresh(make_window, qtbot):
+    from rnnstudio.core.results import EpochResult
+    from rnnstudio.session.training import ResultBatch
+    from rnnstudio.ui.main_window import BATCH_MIN_S, LIVE_MAX_MS
+
+    window = make_window()
+    assert window.session.batch_interval() == BATCH_MIN_S
+    window.set_live_refresh_budget(1e-6)  # any refresh is then too costly: the slowest rate
+    results = [EpochResult(n, 1.0 / n, 0.6, ("ohlhl",), n / 500) for n in range(1, 11)]
+    window._on_session_results(ResultBatch(tuple(results[:5])))  # as a run's first batch: shown at once
+    assert window.live_refresh_interval_ms() == LIVE_MAX_MS
+    window._on_session_results(ResultBatch(tuple(results[5:])))
+    assert window.session.batch_interval() == LIVE_MAX_MS / 1000
+    assert len(window.history()) == 10
