@@ -66,6 +66,11 @@ class Loop:
             ok = self._cond.wait_for(lambda: predicate() or self.result is not None, TIMEOUT)
             assert ok and predicate(), f"timed out waiting for {what} (ran={self.ran}, blocks={self.blocks})"
 
+    def runs_past(self, count: int, seconds: float) -> bool:
+        """Whether the loop runs more than ``count`` epochs within ``seconds`` (True as soon as it does)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.ran > count, seconds)
+
     def wait_blocks(self, n: int) -> None:
         self.wait_for(lambda: self.blocks >= n, f"block {n}")
 
@@ -169,8 +174,8 @@ def test_a_hold_starts_once_a_running_loop_has_arrived_at_its_checkpoint() -> No
         with control.hold(park_timeout=TIMEOUT):
             assert control.parked()
             held = loop.ran
-            time.sleep(0.05)  # an epoch here takes microseconds: unheld, it would run thousands
-            assert loop.ran == held
+            # An epoch here takes microseconds: unheld, the loop would run on at once (and fail this early).
+            assert not loop.runs_past(held, 0.05)
         loop.wait_for(lambda: loop.ran > held + 100, "the loop to run on after the hold")
 
 
