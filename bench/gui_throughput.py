@@ -39,7 +39,6 @@ if "--headless-only" not in sys.argv:  # the headless runs load no Qt, as `rnnst
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
 
     from rnnstudio.app import create_application, freeze_startup_objects
-    from rnnstudio.ui.main_window import LIVE_BUDGET, LIVE_MAX_MS, LIVE_MIN_MS
 
 
 def headless_in_subprocess(epochs: int) -> float:
@@ -168,7 +167,10 @@ def refresh_cost(windowed: Windowed, epochs: int, runs: int, segment_ms: int = 1
         rate = {on: n / t for on, (n, t) in totals.items()}
         ratios.append(rate[True] / rate[False])
         print(f"  run {i + 1}: refresh off {rate[False]:.0f} epochs/s, on {rate[True]:.0f}, ratio {ratios[-1]:.3f}")
-    interval = min(max(1000 * (state["cost"] or 0.0) / LIVE_BUDGET, LIVE_MIN_MS), LIVE_MAX_MS)
+    if state["cost"] is not None:  # the interval the real refreshes had adapted to, as the throttle computes it
+        window._live._cost = state["cost"]
+        window._live._adapt()
+    interval = window.live_refresh_interval_ms()
     print(
         f"live refresh on / off, within runs: {statistics.median(ratios):.3f} median of {runs} "
         f"[{min(ratios):.3f} .. {max(ratios):.3f}]; refreshing every {interval:.0f} ms"
