@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDoubleS
 from rnnstudio import cli
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.project_io import load_project
+from rnnstudio.core.results import EpochResult
 from rnnstudio.core.trainer import Trainer
 from rnnstudio.ui.main_window import MainWindow, about_text
 
@@ -73,6 +74,11 @@ def click(qtbot, window, name: str) -> None:
     button = child(window, QAbstractButton, name)
     assert button.isEnabled(), f"{name} is disabled"
     qtbot.mouseClick(button, Qt.LeftButton)
+
+
+def epoch_results(count: int):
+    """Results of epochs 1..count, as a run of the default preset delivers them."""
+    return [EpochResult(n, 1.0 / n, 0.6, ("ohlhl",), n / 500) for n in range(1, count + 1)]
 
 
 def train_to_end(qtbot, window, timeout: int = 60_000) -> None:
@@ -484,13 +490,11 @@ def test_status_and_readout_updates_do_not_relayout_the_window(make_window, qtbo
 def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_window, qtbot):
     # A refresh is drawn while training waits at the frame gate; whatever it leaves queued (a label's
     # deferred update, the log's delayed layout) is painted after the gate opens, beside training.
-    from rnnstudio.core.results import EpochResult
-
     window = make_window()
     qtbot.waitExposed(window)
     for _ in range(3):
         QApplication.processEvents()
-    results = [EpochResult(n, 1.0 / n, 0.6, ("ohlhl",), n / 500) for n in range(1, 601)]
+    results = epoch_results(600)
     window._run_first = results[0]
     window.loss_panel.set_x_goal(5000)  # as during a run of 5,000 epochs
 
@@ -531,14 +535,13 @@ def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_wind
 
 
 def test_results_come_from_the_worker_as_often_as_the_live_views_refresh(make_window, qtbot):
-    from rnnstudio.core.results import EpochResult
     from rnnstudio.session.training import ResultBatch
     from rnnstudio.ui.main_window import BATCH_MIN_S, LIVE_MAX_MS
 
     window = make_window()
     assert window.session.batch_interval() == BATCH_MIN_S
     window.set_live_refresh_budget(1e-6)  # any refresh is then too costly: the slowest rate
-    results = [EpochResult(n, 1.0 / n, 0.6, ("ohlhl",), n / 500) for n in range(1, 11)]
+    results = epoch_results(10)
     window._on_session_results(ResultBatch(tuple(results[:5])))  # as a run's first batch: shown at once
     assert window.live_refresh_interval_ms() == LIVE_MAX_MS
     window._on_session_results(ResultBatch(tuple(results[5:])))
