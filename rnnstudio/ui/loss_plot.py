@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -510,7 +510,6 @@ class LossPanel(QWidget):
         self.readout_label = QLabel(self.plot.readout_text())
         self.readout_label.setObjectName("lossReadout")
         self.readout_label.setToolTip("Epoch, loss and accuracy at the mouse (or of the latest epoch)")
-        self.readout_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.readout_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.png_button = QPushButton("Export P&NG…")
         self.png_button.setObjectName("exportPngButton")

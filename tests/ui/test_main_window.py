@@ -485,6 +485,10 @@ def test_status_and_readout_updates_do_not_relayout_the_window(make_window, qtbo
     assert readout.isVisible() and readout.geometry() == readout.parentWidget().rect()
     readout.setText("latest: epoch 99999   loss 0.3737   accuracy 75.0%")
     assert readout.width() >= readout.fontMetrics().horizontalAdvance(readout.text())
+    window.resize(1440, 900)  # the README's screenshot size: a long run's read-out is not cut either
+    QApplication.processEvents()
+    readout.setText("latest: epoch 1000000   loss 1.234e-05   accuracy 100.0%")
+    assert readout.width() >= readout.fontMetrics().horizontalAdvance(readout.text())
 
 
 def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_window, qtbot):
