@@ -33,6 +33,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnnstudio.core.presets import get_preset
+from rnnstudio.core.results import epochs_per_second
 from rnnstudio.core.trainer import Trainer
 
 if "--headless-only" not in sys.argv:  # the headless runs load no Qt, as `rnnstudio train`
@@ -56,8 +57,7 @@ def headless(epochs: int) -> float:
     p = get_preset("rnn-embedding").project
     trainer = Trainer(p.task, p.model, replace(p.train, epochs=epochs))
     results = list(trainer.epochs())
-    first, last = results[0], results[-1]  # the same span the windowed run measures
-    return (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
+    return epochs_per_second(results[0], results[-1])  # the same span the windowed run measures
 
 
 class Windowed:
@@ -104,8 +104,7 @@ class Windowed:
         self._timer.stop()
         history = w.history()
         assert len(history) == self.epochs, len(history)
-        rate = (history[-1].epoch - history[0].epoch) / (history[-1].elapsed - history[0].elapsed)
-        return rate, self.gaps
+        return epochs_per_second(history[0], history[-1]), self.gaps
 
     def close(self) -> None:
         self.window.setWindowModified(False)

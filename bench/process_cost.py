@@ -39,6 +39,7 @@ sys.path.insert(0, str(BENCH))
 def serve(kind: str) -> None:
     """Answer "main N" / "window N" lines on stdin with epochs/s on stdout, until "quit"."""
     from rnnstudio.core.presets import get_preset
+    from rnnstudio.core.results import epochs_per_second
     from rnnstudio.core.trainer import Trainer
 
     project = get_preset("rnn-embedding").project
@@ -46,7 +47,7 @@ def serve(kind: str) -> None:
 
     def main_thread(n: int) -> float:
         results = list(trainer.epochs(count=n))
-        return (results[-1].epoch - results[0].epoch) / (results[-1].elapsed - results[0].elapsed)
+        return epochs_per_second(results[0], results[-1])
 
     main_thread(300)  # torch's one-time costs
     window = None

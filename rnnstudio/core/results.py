@@ -43,6 +43,11 @@ class EpochResult:
         return out
 
 
+def epochs_per_second(first: EpochResult, last: EpochResult) -> float:
+    """Training speed between two results of one trainer (``last`` after ``first``), from their ``elapsed``."""
+    return (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
+
+
 FINISHED = "finished"
 STOPPED = "stopped"
 DIVERGED = "diverged"

@@ -39,7 +39,16 @@ from ..core.describe import chance_loss
 from ..core.presets import DEFAULT_PRESET, get_preset, presets
 from ..core.problems import Problem
 from ..core.project_io import Project, ProjectError, load_project, save_project
-from ..core.results import DIVERGED, FAILED, FINISHED, STOPPED, EpochResult, RunOutcome, WeightSnapshot
+from ..core.results import (
+    DIVERGED,
+    FAILED,
+    FINISHED,
+    STOPPED,
+    EpochResult,
+    RunOutcome,
+    WeightSnapshot,
+    epochs_per_second,
+)
 from ..core.sequences import Pair, Task
 from ..core.snapshots import SnapshotStore
 from ..core.vocab import Vocabulary
@@ -768,7 +777,7 @@ class MainWindow(QMainWindow):
                 self.prediction_log.model().append(results)
                 last, first = self._history[-1], self._run_first
                 if first is not None and last.elapsed > first.elapsed:
-                    self._rate = (last.epoch - first.epoch) / (last.elapsed - first.elapsed)
+                    self._rate = epochs_per_second(first, last)
             self._update_status()
 
     @contextmanager

@@ -22,7 +22,7 @@ from rnnstudio.core.control import RunControl
 from rnnstudio.core.model import build_model
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.problems import ValidationError
-from rnnstudio.core.results import DIVERGED, FINISHED, STOPPED
+from rnnstudio.core.results import DIVERGED, FINISHED, STOPPED, EpochResult, epochs_per_second
 from rnnstudio.core.sequences import Task
 from rnnstudio.core.trainer import Trainer, infer, model_from_snapshot, parameter_count
 from rnnstudio.core.vocab import Vocabulary
@@ -485,3 +485,9 @@ def test_an_infinite_gradient_norm_under_clipping_is_divergence_and_leaves_the_w
     assert trainer.outcome.status == "diverged"
     assert trainer.outcome.message == "diverged at epoch 4, gradient norm inf: try a lower learning rate"
     assert all(torch.equal(before[k], v) for k, v in trainer.model.state_dict().items())
+
+
+def test_epochs_per_second_counts_the_epochs_between_two_results_over_their_training_time() -> None:
+    first = EpochResult(1, 1.0, 0.2, ("hhhhh",), elapsed=0.5)
+    last = EpochResult(501, 0.1, 1.0, ("ohlol",), elapsed=1.5)
+    assert epochs_per_second(first, last) == 500.0
