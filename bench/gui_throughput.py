@@ -71,15 +71,18 @@ class Windowed:
         self.window.session.warmed_up.connect(freeze_startup_objects)  # as run_app does
         self.window.resize(1440, 900)
         self.window.show()
-        spin = self.window.config_panel.findChild(object, "epochsSpin")
-        spin.setValue(epochs)
-        self.epochs = epochs
+        self.set_epochs(epochs)
         self.gaps: list[int] = []  # ms between two ticks of the 5 ms timer, this run
         self.timer = timer  # the probe is Python in the GUI thread: it takes the GIL 200 times a second
         self._clock = QElapsedTimer()
         self._timer = QTimer()
         self._timer.setInterval(5)
         self._timer.timeout.connect(self._tick)
+
+    def set_epochs(self, epochs: int) -> None:
+        """Runs from now on train ``epochs`` epochs (typed into the model panel, as a user would)."""
+        self.window.config_panel.findChild(object, "epochsSpin").setValue(epochs)
+        self.epochs = epochs
 
     def _on_first_results(self, batch) -> None:
         if self.timer and batch.results and not self._timer.isActive():  # trainer built, torch warm: start
@@ -143,8 +146,7 @@ def refresh_cost(windowed: Windowed, epochs: int, runs: int, segment_ms: int = 1
     timer = QTimer()
     timer.setInterval(segment_ms)
     timer.timeout.connect(switch)
-    windowed.epochs = epochs
-    window.config_panel.findChild(object, "epochsSpin").setValue(epochs)
+    windowed.set_epochs(epochs)
     ratios = []
     for i in range(runs):
         marks[:] = [(0, False)]

@@ -66,8 +66,7 @@ def serve(kind: str) -> None:
         if command == "quit":
             break
         if command == "window" and window is not None:
-            window.window.config_panel.findChild(object, "epochsSpin").setValue(int(n))
-            window.epochs = int(n)
+            window.set_epochs(int(n))
             rate = window.run()[0]
         else:
             rate = main_thread(int(n))
