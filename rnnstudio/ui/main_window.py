@@ -83,8 +83,8 @@ INSIDE_REFRESH_MS = 250
 
 #: The plot, log and status bar refresh at most 10 times a second during a run, and less often
 #: when a refresh costs the GUI thread more than LIVE_BUDGET of its time (see FrameThrottle).
-#: Training waits at the gate for each frame, and runs a little slower for a few epochs after it;
-#: `bench/gui_throughput.py --refresh-cost` measured the refresh's total cost at 0.5-3% here.
+#: Training waits at the gate while each frame is drawn; `bench/gui_throughput.py --refresh-cost`
+#: measured the refresh's total cost at 0.5-3% here.
 LIVE_MIN_MS, LIVE_MAX_MS, LIVE_BUDGET = 100, 500, 0.025
 
 #: Shortest time between two result batches from the worker; runs send them as often as the
