@@ -2,8 +2,9 @@
 
 Runs the rnn-embedding preset for N epochs (default 5,000) headless (the core's
 trainer in a process of its own, as `rnnstudio train` runs it) and in the window
-(shown offscreen, plot and log live), alternately: headless, window, headless,
-window, ..., headless. Each windowed run is compared with the mean of the
+(shown offscreen, plot and log live, also in a fresh process of its own after a
+warm-up run), alternately: headless, window, headless, window, ..., headless.
+Each windowed run is compared with the mean of the
 headless runs just before and just after it, so the drifts of a shared machine
 (its speed changes by a third within a minute) fall on both sides. It prints
 the median of these per-round ratios window / headless (target >= 0.90) with
@@ -11,20 +12,31 @@ their range, and the waits of a 5 ms QTimer in the GUI thread during the
 windowed runs: the longest (target <= 50 ms), the 99th percentile, and how many
 exceeded 50 ms.
 
-    python bench/gui_throughput.py [--epochs 5000] [--rounds 7]
+    python bench/gui_throughput.py [--epochs 5000] [--rounds 7] [--one-process]
+
+With --one-process, all windowed runs happen in one window of this process (as
+before 2026-11-28): that samples one process's placement on the CPUs, where the
+headless side samples a fresh one every run.
 
 With --refresh-cost, what the live refresh alone costs: single runs of 4 x --epochs
 epochs switch the refresh off and on every 1.5 s (so the drift falls on both).
+
+With --null, the measure's own resolution: the same rounds with a third headless
+run in place of the window. Its ratio would be 1.00 on a steady machine; how far
+its median and range stray from that is how far a round's or a run's ratio can
+stray with no window at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import epochs_per_second
 from rnnstudio.core.trainer import Trainer
+
+#: The windowed process's first run, not measured (the headless side warms up with 200 epochs).
+WARM_UP_EPOCHS = 500
 
 if "--headless-only" not in sys.argv:  # the headless runs load no Qt, as `rnnstudio train`
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
@@ -51,6 +66,33 @@ def headless_in_subprocess(epochs: int) -> float:
         check=True,
     )
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def window_in_subprocess(epochs: int, timer: bool, budget: float | None) -> dict:
+    """One windowed run in a fresh process of its own: {"rate", "gaps", "interval"}."""
+    command = [sys.executable, __file__, "--window-only", "--epochs", str(epochs)]
+    command += [] if timer else ["--no-timer"]
+    command += [] if budget is None else ["--budget", str(budget)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def window_only(epochs: int, timer: bool, budget: float | None) -> None:
+    """The child of window_in_subprocess: a warm-up run not measured, then the measured run."""
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="rnnstudio-bench-"))
+    app = create_application()
+    windowed = Windowed(app, WARM_UP_EPOCHS, timer=timer)
+    if budget is not None:
+        windowed.window.set_live_refresh_budget(budget)
+    # As the headless side warms up: the first run also pays for loading torch in the worker,
+    # freezing the startup heap and the first paint of the plot.
+    windowed.run()
+    windowed.window.session.set_probes(False)  # issue 3's window: plot and log, no inside views
+    windowed.set_epochs(epochs)
+    rate, gaps = windowed.run()
+    interval = windowed.window.live_refresh_interval_ms()
+    windowed.close()
+    print(json.dumps({"rate": rate, "gaps": gaps, "interval": interval}))
 
 
 def headless(epochs: int) -> float:
@@ -178,6 +220,68 @@ def refresh_cost(windowed: Windowed, epochs: int, runs: int, segment_ms: int = 1
     )
 
 
+def bracketed(middle: Callable[[], float], epochs: int, rounds: int, name: str) -> tuple[list[float], list[float]]:
+    """Rounds of middle() between headless runs: the headless rates, and middle / mean of the two around it."""
+    h_rates = [headless_in_subprocess(epochs)]
+    ratios: list[float] = []
+    for i in range(rounds):
+        rate = middle()
+        h_rates.append(headless_in_subprocess(epochs))
+        around = (h_rates[-2] + h_rates[-1]) / 2
+        ratios.append(rate / around)
+        print(f"  round {i + 1}: {name} {rate:.0f} epochs/s, headless around it {around:.0f}, ratio {ratios[-1]:.2f}")
+    return h_rates, ratios
+
+
+def fresh_processes(args: argparse.Namespace) -> None:
+    """The issue's measure, each windowed run in a fresh process as each headless run is."""
+    print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds, each run in a fresh process")
+    g_rates: list[float] = []
+    gaps: list[int] = []
+    intervals: list[int] = []
+
+    def window_run() -> float:
+        run = window_in_subprocess(args.epochs, not args.no_timer, args.budget)
+        g_rates.append(run["rate"])
+        gaps.extend(run["gaps"])
+        intervals.append(run["interval"])
+        return run["rate"]
+
+    h_rates, ratios = bracketed(window_run, args.epochs, args.rounds, "window")
+    report(h_rates, g_rates, ratios, gaps, int(statistics.median(intervals)), timer=not args.no_timer)
+
+
+def report(
+    h_rates: list[float], g_rates: list[float], ratios: list[float], gaps: list[int], interval: int, timer: bool
+) -> None:
+    """Print the medians, the ratio with its range and the timer's waits."""
+    gaps = sorted(gaps) or [0]
+    p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
+    over = sum(g > 50 for g in gaps)
+    print(f"headless trainer : {statistics.median(h_rates):8.0f} epochs/s (median)")
+    print(f"window, live plot: {statistics.median(g_rates):8.0f} epochs/s (median); refreshing every {interval} ms")
+    print(
+        f"ratio window/headless: {statistics.median(ratios):.2f} median of {len(ratios)} rounds "
+        f"[{min(ratios):.2f} .. {max(ratios):.2f}] (target >= 0.90)"
+    )
+    if not timer:
+        print("GUI 5 ms timer   : not run (--no-timer)")
+        return
+    print(
+        f"GUI 5 ms timer   : longest wait {gaps[-1]} ms (target <= 50 ms), 99th percentile {p99} ms, "
+        f"{over} of {len(gaps)} waits over 50 ms"
+    )
+
+
+def null_test(epochs: int, rounds: int) -> None:
+    print(f"null test: rnn-embedding, {epochs} epochs x {rounds} rounds, headless in place of the window")
+    _, ratios = bracketed(lambda: headless_in_subprocess(epochs), epochs, rounds, "headless")
+    print(
+        f"ratio headless/headless: {statistics.median(ratios):.2f} median of {len(ratios)} rounds "
+        f"[{min(ratios):.2f} .. {max(ratios):.2f}] (1.00 on a steady machine)"
+    )
+
+
 def inside_modes(window) -> dict:
     """Name -> how to set the window up: the baseline, then each inside view shown with probes on."""
 
@@ -213,11 +317,27 @@ def main() -> None:
     parser.add_argument(
         "--refresh-cost", action="store_true", help="the live refresh's own cost, switched off and on within runs"
     )
+    parser.add_argument(
+        "--null", action="store_true", help="the measure's resolution: a headless run in place of the window"
+    )
+    parser.add_argument(
+        "--one-process", action="store_true", help="all windowed runs in this process, not each in a fresh one"
+    )
     parser.add_argument("--headless-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--window-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.headless_only:
         headless(200)  # warm up torch, as the window's warm-up does
         print(headless(args.epochs))
+        return
+    if args.window_only:
+        window_only(args.epochs, not args.no_timer, args.budget)
+        return
+    if args.null:
+        null_test(args.epochs, args.rounds)
+        return
+    if not (args.one_process or args.inside or args.refresh_cost):
+        fresh_processes(args)
         return
     settings_dir = tempfile.mkdtemp(prefix="rnnstudio-bench-")
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, settings_dir)
@@ -254,36 +374,19 @@ def main() -> None:
             )
         return
     windowed.window.session.set_probes(False)  # issue 3's window: plot and log, no inside views
-    h_rates = [headless_in_subprocess(args.epochs)]
     g_rates: list[float] = []
-    ratios: list[float] = []
     gaps: list[int] = []
-    for i in range(args.rounds):
+
+    def window_run() -> float:
         rate, run_gaps = windowed.run()
         g_rates.append(rate)
         gaps.extend(run_gaps)
-        h_rates.append(headless_in_subprocess(args.epochs))
-        around = (h_rates[-2] + h_rates[-1]) / 2
-        ratios.append(rate / around)
-        print(f"  round {i + 1}: window {rate:.0f} epochs/s, headless around it {around:.0f}, ratio {ratios[-1]:.2f}")
+        return rate
+
+    h_rates, ratios = bracketed(window_run, args.epochs, args.rounds, "window")
     interval = windowed.window.live_refresh_interval_ms()
     windowed.close()
-    gaps = sorted(gaps) or [0]
-    p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
-    over = sum(g > 50 for g in gaps)
-    print(f"headless trainer : {statistics.median(h_rates):8.0f} epochs/s (median)")
-    print(f"window, live plot: {statistics.median(g_rates):8.0f} epochs/s (median); refreshing every {interval} ms")
-    print(
-        f"ratio window/headless: {statistics.median(ratios):.2f} median of {len(ratios)} rounds "
-        f"[{min(ratios):.2f} .. {max(ratios):.2f}] (target >= 0.90)"
-    )
-    if args.no_timer:
-        print("GUI 5 ms timer   : not run (--no-timer)")
-        return
-    print(
-        f"GUI 5 ms timer   : longest wait {gaps[-1]} ms (target <= 50 ms), 99th percentile {p99} ms, "
-        f"{over} of {len(gaps)} waits over 50 ms"
-    )
+    report(h_rates, g_rates, ratios, gaps, interval, timer=not args.no_timer)
 
 
 if __name__ == "__main__":
