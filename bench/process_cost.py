@@ -11,10 +11,14 @@ in its main thread with the window idle ("main": the same loop, no GUI work at
 all) or as a run in the window, plot and log live ("window"). Each app-process
 turn is compared with the mean of the plain turns just before and after it;
 the processes stay up, so turns follow each other within a second or two and
-the machine's drift mostly falls on both sides. Prints the median ratio and
-its interquartile range.
+the machine's drift mostly falls on both sides. Both sides of a round train on
+the same CPU, taking the CPUs in turn (the training thread is pinned there, the
+process's other threads to the other CPUs): this VM's CPUs can differ in speed
+by a quarter for minutes at a time, and a long-lived process would otherwise
+keep the CPU it happened to get. Prints the median ratio and its interquartile
+range.
 
-    python bench/process_cost.py [--epochs 1000] [--rounds 30] [--no-window]
+    python bench/process_cost.py [--epochs 1000] [--rounds 30] [--no-window] [--any-cpu]
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 BENCH = Path(__file__).resolve().parent
+TRAINING_THREAD = "rnnstudio-train"  # the worker QThread's name as the kernel keeps it (15 characters)
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
@@ -62,9 +68,11 @@ def serve(kind: str) -> None:
         window.run()  # warm: the worker's torch, the first paint of the plot
     print("ready", flush=True)
     for line in sys.stdin:
-        command, n = line.split()
+        command, n, cpu = line.split()
         if command == "quit":
             break
+        if int(cpu) >= 0:
+            pin(int(cpu), TRAINING_THREAD if command == "window" else None)
         if command == "window" and window is not None:
             window.set_epochs(int(n))
             rate = window.run()[0]
@@ -73,6 +81,23 @@ def serve(kind: str) -> None:
         print(rate, flush=True)
     if window is not None:
         window.close()
+
+
+def pin(cpu: int, thread_name: str | None) -> None:
+    """Train on ``cpu``: the training thread there (``thread_name``, or the main thread), all others elsewhere."""
+    others = set(range(os.cpu_count() or 1)) - {cpu} or {cpu}
+    main_tid = threading.get_native_id()
+    pinned = False
+    for tid in map(int, os.listdir("/proc/self/task")):
+        try:
+            name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            trains = name == thread_name if thread_name else tid == main_tid
+            os.sched_setaffinity(tid, {cpu} if trains else others)
+            pinned = pinned or trains
+        except OSError:  # the thread ended meanwhile
+            pass
+    if not pinned:
+        raise SystemExit(f"process_cost: no thread named {thread_name!r} to pin")
 
 
 class Server:
@@ -95,13 +120,13 @@ class Server:
             raise SystemExit(f"process_cost: the {self.kind} process said {line!r}, not {what!r}")
         return line
 
-    def ask(self, command: str, epochs: int) -> float:
-        self.proc.stdin.write(f"{command} {epochs}\n")
+    def ask(self, command: str, epochs: int, cpu: int = -1) -> float:
+        self.proc.stdin.write(f"{command} {epochs} {cpu}\n")
         self.proc.stdin.flush()
         return float(self._expect(""))
 
     def close(self) -> None:
-        self.proc.stdin.write("quit 0\n")
+        self.proc.stdin.write("quit 0 -1\n")
         self.proc.stdin.close()
         self.proc.wait()
 
@@ -111,6 +136,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per turn")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--no-window", action="store_true", help="only the app process's main thread")
+    parser.add_argument(
+        "--any-cpu", action="store_true", help="let the scheduler place the training threads (no pinning)"
+    )
     parser.add_argument("--serve", choices=["plain", "app"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -122,12 +150,14 @@ def main() -> None:
     commands = ["main"] if args.no_window else ["main", "window"]
     ratios: dict[str, list[float]] = {c: [] for c in commands}
     print(f"rnn-embedding, turns of {args.epochs} epochs x {args.rounds} rounds")
-    for _ in range(args.rounds):
+    cpus = sorted(os.sched_getaffinity(0))
+    for i in range(args.rounds):
+        cpu = -1 if args.any_cpu else cpus[i % len(cpus)]  # both sides of a turn train on the same CPU
         random.shuffle(commands)  # neither always runs first
         for command in commands:
-            before = plain.ask("main", args.epochs)
-            rate = app.ask(command, args.epochs)
-            after = plain.ask("main", args.epochs)
+            before = plain.ask("main", args.epochs, cpu)
+            rate = app.ask(command, args.epochs, cpu)
+            after = plain.ask("main", args.epochs, cpu)
             ratios[command].append(rate / ((before + after) / 2))
     plain.close()
     app.close()
