@@ -77,13 +77,18 @@ def window_in_subprocess(epochs: int, timer: bool, budget: float | None) -> dict
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def window_only(epochs: int, timer: bool, budget: float | None) -> None:
-    """The child of window_in_subprocess: a warm-up run not measured, then the measured run."""
+def open_window(epochs: int, timer: bool, budget: float | None) -> Windowed:
+    """The application (its settings in a temporary folder) and the benchmark's window."""
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="rnnstudio-bench-"))
-    app = create_application()
-    windowed = Windowed(app, WARM_UP_EPOCHS, timer=timer)
+    windowed = Windowed(create_application(), epochs, timer=timer)
     if budget is not None:
         windowed.window.set_live_refresh_budget(budget)
+    return windowed
+
+
+def window_only(epochs: int, timer: bool, budget: float | None) -> None:
+    """The child of window_in_subprocess: a warm-up run not measured, then the measured run."""
+    windowed = open_window(WARM_UP_EPOCHS, timer, budget)
     # As the headless side warms up: the first run also pays for loading torch in the worker,
     # freezing the startup heap and the first paint of the plot.
     windowed.run()
@@ -339,12 +344,7 @@ def main() -> None:
     if not (args.one_process or args.inside or args.refresh_cost):
         fresh_processes(args)
         return
-    settings_dir = tempfile.mkdtemp(prefix="rnnstudio-bench-")
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, settings_dir)
-    app = create_application()
-    windowed = Windowed(app, args.epochs, timer=not args.no_timer)
-    if args.budget is not None:
-        windowed.window.set_live_refresh_budget(args.budget)
+    windowed = open_window(args.epochs, not args.no_timer, args.budget)
     # One run not measured, as the headless side warms up too: the window's first run also pays for
     # loading torch in the worker, freezing the startup heap and the first paint of the plot.
     windowed.run()
