@@ -18,6 +18,8 @@ With --one-process, all windowed runs happen in one window of this process (as
 before 2026-11-28): that samples one process's placement on the CPUs, where the
 headless side samples a fresh one every run.
 
+--inside and --refresh-cost compare within one process (they always run so).
+
 With --refresh-cost, what the live refresh alone costs: single runs of 4 x --epochs
 epochs switch the refresh off and on every 1.5 s (so the drift falls on both).
 
@@ -57,15 +59,17 @@ if "--headless-only" not in sys.argv:  # the headless runs load no Qt, as `rnnst
     from rnnstudio.app import create_application, freeze_startup_objects
 
 
+def child_output(command: list[str]) -> str:
+    """The last line a benchmark child printed; its errors shown if it failed."""
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"gui_throughput: a child run failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
 def headless_in_subprocess(epochs: int) -> float:
     """Epochs/s of the trainer alone, in a fresh interpreter with no Qt loaded."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--headless-only", "--epochs", str(epochs)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+    return float(child_output([sys.executable, __file__, "--headless-only", "--epochs", str(epochs)]))
 
 
 def window_in_subprocess(epochs: int, timer: bool, budget: float | None) -> dict:
@@ -73,31 +77,37 @@ def window_in_subprocess(epochs: int, timer: bool, budget: float | None) -> dict
     command = [sys.executable, __file__, "--window-only", "--epochs", str(epochs)]
     command += [] if timer else ["--no-timer"]
     command += [] if budget is None else ["--budget", str(budget)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(child_output(command))
 
 
 def open_window(epochs: int, timer: bool, budget: float | None) -> Windowed:
-    """The application (its settings in a temporary folder) and the benchmark's window."""
+    """The application (its settings in a temporary folder) and the benchmark's window, warmed up.
+
+    A first run not measured, as the headless side warms up too: a window's first run also pays
+    for loading torch in the worker, freezing the startup heap and the first paint of the plot.
+    """
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="rnnstudio-bench-"))
-    windowed = Windowed(create_application(), epochs, timer=timer)
+    windowed = Windowed(create_application(), WARM_UP_EPOCHS, timer=timer)
     if budget is not None:
         windowed.window.set_live_refresh_budget(budget)
+    windowed.run()
+    windowed.set_epochs(epochs)
     return windowed
 
 
-def window_only(epochs: int, timer: bool, budget: float | None) -> None:
-    """The child of window_in_subprocess: a warm-up run not measured, then the measured run."""
-    windowed = open_window(WARM_UP_EPOCHS, timer, budget)
-    # As the headless side warms up: the first run also pays for loading torch in the worker,
-    # freezing the startup heap and the first paint of the plot.
-    windowed.run()
-    windowed.window.session.set_probes(False)  # issue 3's window: plot and log, no inside views
-    windowed.set_epochs(epochs)
+def issue_run(windowed: Windowed) -> dict:
+    """One run of issue 3's window (plot and log live, no inside views): {"rate", "gaps", "interval"}."""
+    windowed.window.session.set_probes(False)
     rate, gaps = windowed.run()
-    interval = windowed.window.live_refresh_interval_ms()
+    return {"rate": rate, "gaps": gaps, "interval": windowed.window.live_refresh_interval_ms()}
+
+
+def window_only(epochs: int, timer: bool, budget: float | None) -> None:
+    """The child of window_in_subprocess: prints issue_run's result as JSON."""
+    windowed = open_window(epochs, timer, budget)
+    result = issue_run(windowed)
     windowed.close()
-    print(json.dumps({"rate": rate, "gaps": gaps, "interval": interval}))
+    print(json.dumps(result))
 
 
 def headless(epochs: int) -> float:
@@ -108,7 +118,7 @@ def headless(epochs: int) -> float:
 
 
 class Windowed:
-    """One window reused across rounds; each round is a fresh run."""
+    """A window whose every run() is a fresh run (reset weights); reused for several runs in one process."""
 
     def __init__(self, app, epochs: int, timer: bool = True) -> None:
         from rnnstudio.ui.main_window import MainWindow
@@ -238,22 +248,19 @@ def bracketed(middle: Callable[[], float], epochs: int, rounds: int, name: str) 
     return h_rates, ratios
 
 
-def fresh_processes(args: argparse.Namespace) -> None:
-    """The issue's measure, each windowed run in a fresh process as each headless run is."""
-    print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds, each run in a fresh process")
-    g_rates: list[float] = []
-    gaps: list[int] = []
-    intervals: list[int] = []
+def measure(run_window: Callable[[], dict], args: argparse.Namespace, how: str) -> None:
+    """The issue's measure: run_window() (issue_run's result) between headless runs, then report."""
+    print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds, {how}")
+    runs: list[dict] = []
 
-    def window_run() -> float:
-        run = window_in_subprocess(args.epochs, not args.no_timer, args.budget)
-        g_rates.append(run["rate"])
-        gaps.extend(run["gaps"])
-        intervals.append(run["interval"])
-        return run["rate"]
+    def window_rate() -> float:
+        runs.append(run_window())
+        return runs[-1]["rate"]
 
-    h_rates, ratios = bracketed(window_run, args.epochs, args.rounds, "window")
-    report(h_rates, g_rates, ratios, gaps, int(statistics.median(intervals)), timer=not args.no_timer)
+    h_rates, ratios = bracketed(window_rate, args.epochs, args.rounds, "window")
+    gaps = [gap for run in runs for gap in run["gaps"]]
+    interval = int(statistics.median(run["interval"] for run in runs))
+    report(h_rates, [run["rate"] for run in runs], ratios, gaps, interval, timer=not args.no_timer)
 
 
 def report(
@@ -316,16 +323,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--inside", action="store_true", help="measure the inside views (issue 4)")
+    mode = parser.add_mutually_exclusive_group()  # the issue's measure, in fresh processes, if none
+    mode.add_argument("--inside", action="store_true", help="measure the inside views (issue 4)")
     parser.add_argument("--budget", type=float, help="share of the GUI thread's time for live refreshes")
     parser.add_argument("--no-timer", action="store_true", help="throughput only, without the 5 ms timer probe")
-    parser.add_argument(
+    mode.add_argument(
         "--refresh-cost", action="store_true", help="the live refresh's own cost, switched off and on within runs"
     )
-    parser.add_argument(
+    mode.add_argument(
         "--null", action="store_true", help="the measure's resolution: a headless run in place of the window"
     )
-    parser.add_argument(
+    mode.add_argument(
         "--one-process", action="store_true", help="all windowed runs in this process, not each in a fresh one"
     )
     parser.add_argument("--headless-only", action="store_true", help=argparse.SUPPRESS)
@@ -335,6 +343,8 @@ def main() -> None:
         headless(200)  # warm up torch, as the window's warm-up does
         print(headless(args.epochs))
         return
+    if args.epochs < 50 or args.rounds < 1:
+        parser.error("need --epochs >= 50 and --rounds >= 1")
     if args.window_only:
         window_only(args.epochs, not args.no_timer, args.budget)
         return
@@ -342,12 +352,13 @@ def main() -> None:
         null_test(args.epochs, args.rounds)
         return
     if not (args.one_process or args.inside or args.refresh_cost):
-        fresh_processes(args)
+
+        def fresh() -> dict:
+            return window_in_subprocess(args.epochs, not args.no_timer, args.budget)
+
+        measure(fresh, args, "each run in a fresh process")
         return
     windowed = open_window(args.epochs, not args.no_timer, args.budget)
-    # One run not measured, as the headless side warms up too: the window's first run also pays for
-    # loading torch in the worker, freezing the startup heap and the first paint of the plot.
-    windowed.run()
     if args.refresh_cost:
         windowed.window.session.set_probes(False)
         windowed.timer = False
@@ -355,8 +366,8 @@ def main() -> None:
         refresh_cost(windowed, 4 * args.epochs, args.rounds)
         windowed.close()
         return
-    print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds")
     if args.inside:
+        print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds, in this one process")
         modes = inside_modes(windowed.window)
         rates: dict[str, list[float]] = {name: [] for name in modes}
         for _ in range(args.rounds):
@@ -373,20 +384,8 @@ def main() -> None:
                 f"[{min(ratios):.2f} .. {max(ratios):.2f}] (target >= 0.90)"
             )
         return
-    windowed.window.session.set_probes(False)  # issue 3's window: plot and log, no inside views
-    g_rates: list[float] = []
-    gaps: list[int] = []
-
-    def window_run() -> float:
-        rate, run_gaps = windowed.run()
-        g_rates.append(rate)
-        gaps.extend(run_gaps)
-        return rate
-
-    h_rates, ratios = bracketed(window_run, args.epochs, args.rounds, "window")
-    interval = windowed.window.live_refresh_interval_ms()
+    measure(lambda: issue_run(windowed), args, "all windowed runs in this one process")
     windowed.close()
-    report(h_rates, g_rates, ratios, gaps, interval, timer=not args.no_timer)
 
 
 if __name__ == "__main__":

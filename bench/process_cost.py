@@ -29,7 +29,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -37,13 +36,17 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 BENCH = Path(__file__).resolve().parent
+CPUS = frozenset(os.sched_getaffinity(0))  # before any pinning
 TRAINING_THREAD = "rnnstudio-train"  # the worker QThread's name as the kernel keeps it (15 characters)
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 
 def serve(kind: str) -> None:
-    """Answer "main N" / "window N" lines on stdin with epochs/s on stdout, until "quit"."""
+    """Answer "main N CPU" / "window N CPU" lines on stdin with epochs/s on stdout, until "quit".
+
+    CPU >= 0: train on that CPU (see pin); -1: wherever the scheduler puts the thread.
+    """
     from rnnstudio.core.presets import get_preset
     from rnnstudio.core.results import epochs_per_second
     from rnnstudio.core.trainer import Trainer
@@ -59,13 +62,9 @@ def serve(kind: str) -> None:
     window = None
     if kind == "app":
         import gui_throughput
-        from PySide6.QtCore import QSettings
 
-        QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="rnnstudio-bench-"))
-        app = gui_throughput.create_application()
-        window = gui_throughput.Windowed(app, 1000, timer=False)
+        window = gui_throughput.open_window(1000, timer=False, budget=None)
         window.window.session.set_probes(False)  # issue 3's window: plot and log, no inside views
-        window.run()  # warm: the worker's torch, the first paint of the plot
     print("ready", flush=True)
     for line in sys.stdin:
         command, n, cpu = line.split()
@@ -85,19 +84,28 @@ def serve(kind: str) -> None:
 
 def pin(cpu: int, thread_name: str | None) -> None:
     """Train on ``cpu``: the training thread there (``thread_name``, or the main thread), all others elsewhere."""
-    others = set(range(os.cpu_count() or 1)) - {cpu} or {cpu}
+    others = CPUS - {cpu} or {cpu}
     main_tid = threading.get_native_id()
-    pinned = False
+    trainer = None
     for tid in map(int, os.listdir("/proc/self/task")):
         try:
             name = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
-            trains = name == thread_name if thread_name else tid == main_tid
-            os.sched_setaffinity(tid, {cpu} if trains else others)
-            pinned = pinned or trains
+        except OSError:  # the thread ended meanwhile
+            continue
+        if (name == thread_name) if thread_name else (tid == main_tid):
+            trainer = tid
+            continue
+        try:
+            os.sched_setaffinity(tid, others)
         except OSError:  # the thread ended meanwhile
             pass
-    if not pinned:
-        raise SystemExit(f"process_cost: no thread named {thread_name!r} to pin")
+    what = f"the thread named {thread_name!r}" if thread_name else "the main thread"
+    if trainer is None:
+        raise SystemExit(f"process_cost: found no {what} to pin")
+    try:
+        os.sched_setaffinity(trainer, {cpu})
+    except OSError as exc:
+        raise SystemExit(f"process_cost: could not pin {what} to CPU {cpu}: {exc}") from exc
 
 
 class Server:
@@ -150,7 +158,7 @@ def main() -> None:
     commands = ["main"] if args.no_window else ["main", "window"]
     ratios: dict[str, list[float]] = {c: [] for c in commands}
     print(f"rnn-embedding, turns of {args.epochs} epochs x {args.rounds} rounds")
-    cpus = sorted(os.sched_getaffinity(0))
+    cpus = sorted(CPUS)
     for i in range(args.rounds):
         cpu = -1 if args.any_cpu else cpus[i % len(cpus)]  # both sides of a turn train on the same CPU
         random.shuffle(commands)  # neither always runs first
