@@ -263,6 +263,11 @@ def measure(run_window: Callable[[], dict], args: argparse.Namespace, how: str) 
     report(h_rates, [run["rate"] for run in runs], ratios, gaps, interval, timer=not args.no_timer)
 
 
+def spread(ratios: list[float]) -> str:
+    """The median of per-round ratios, how many, and their range."""
+    return f"{statistics.median(ratios):.2f} median of {len(ratios)} rounds [{min(ratios):.2f} .. {max(ratios):.2f}]"
+
+
 def report(
     h_rates: list[float], g_rates: list[float], ratios: list[float], gaps: list[int], interval: int, timer: bool
 ) -> None:
@@ -272,10 +277,7 @@ def report(
     over = sum(g > 50 for g in gaps)
     print(f"headless trainer : {statistics.median(h_rates):8.0f} epochs/s (median)")
     print(f"window, live plot: {statistics.median(g_rates):8.0f} epochs/s (median); refreshing every {interval} ms")
-    print(
-        f"ratio window/headless: {statistics.median(ratios):.2f} median of {len(ratios)} rounds "
-        f"[{min(ratios):.2f} .. {max(ratios):.2f}] (target >= 0.90)"
-    )
+    print(f"ratio window/headless: {spread(ratios)} (target >= 0.90)")
     if not timer:
         print("GUI 5 ms timer   : not run (--no-timer)")
         return
@@ -288,10 +290,7 @@ def report(
 def null_test(epochs: int, rounds: int) -> None:
     print(f"null test: rnn-embedding, {epochs} epochs x {rounds} rounds, headless in place of the window")
     _, ratios = bracketed(lambda: headless_in_subprocess(epochs), epochs, rounds, "headless")
-    print(
-        f"ratio headless/headless: {statistics.median(ratios):.2f} median of {len(ratios)} rounds "
-        f"[{min(ratios):.2f} .. {max(ratios):.2f}] (1.00 on a steady machine)"
-    )
+    print(f"ratio headless/headless: {spread(ratios)} (1.00 on a steady machine)")
 
 
 def inside_modes(window) -> dict:
