@@ -27,6 +27,11 @@ With --null, the measure's own resolution: the same rounds with a third headless
 run in place of the window. Its ratio would be 1.00 on a steady machine; how far
 its median and range stray from that is how far a round's or a run's ratio can
 stray with no window at all.
+
+With --versus BUDGET MAX_MS, what the live refresh rate costs: pairs of windowed
+runs, each in a fresh process, one with the app's refresh settings and one with
+that budget and longest interval (AB, BA, AB, ...), each compared with the
+headless runs around it, and the second's epochs/s with the first's in each round.
 """
 
 from __future__ import annotations
@@ -72,15 +77,16 @@ def headless_in_subprocess(epochs: int) -> float:
     return float(child_output([sys.executable, __file__, "--headless-only", "--epochs", str(epochs)]))
 
 
-def window_in_subprocess(epochs: int, timer: bool, budget: float | None) -> dict:
+def window_in_subprocess(epochs: int, timer: bool, budget: float | None, max_ms: int | None = None) -> dict:
     """One windowed run in a fresh process of its own: {"rate", "gaps", "interval"}."""
     command = [sys.executable, __file__, "--window-only", "--epochs", str(epochs)]
     command += [] if timer else ["--no-timer"]
     command += [] if budget is None else ["--budget", str(budget)]
+    command += [] if max_ms is None else ["--max-ms", str(max_ms)]
     return json.loads(child_output(command))
 
 
-def open_window(epochs: int, timer: bool, budget: float | None) -> Windowed:
+def open_window(epochs: int, timer: bool, budget: float | None, max_ms: int | None = None) -> Windowed:
     """The application (its settings in a temporary folder) and the benchmark's window, warmed up.
 
     A first run not measured, as the headless side warms up too: a window's first run also pays
@@ -88,8 +94,10 @@ def open_window(epochs: int, timer: bool, budget: float | None) -> Windowed:
     """
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="rnnstudio-bench-"))
     windowed = Windowed(create_application(), WARM_UP_EPOCHS, timer=timer)
-    if budget is not None:
-        windowed.window.set_live_refresh_budget(budget)
+    if budget is not None or max_ms is not None:
+        from rnnstudio.ui.main_window import LIVE_BUDGET
+
+        windowed.window.set_live_refresh_budget(LIVE_BUDGET if budget is None else budget, max_ms)
     windowed.run()
     windowed.set_epochs(epochs)
     return windowed
@@ -102,9 +110,9 @@ def issue_run(windowed: Windowed) -> dict:
     return {"rate": rate, "gaps": gaps, "interval": windowed.window.live_refresh_interval_ms()}
 
 
-def window_only(epochs: int, timer: bool, budget: float | None) -> None:
+def window_only(epochs: int, timer: bool, budget: float | None, max_ms: int | None) -> None:
     """The child of window_in_subprocess: prints issue_run's result as JSON."""
-    windowed = open_window(epochs, timer, budget)
+    windowed = open_window(epochs, timer, budget, max_ms)
     result = issue_run(windowed)
     windowed.close()
     print(json.dumps(result))
@@ -287,6 +295,34 @@ def report(
     )
 
 
+def versus(args: argparse.Namespace, budget: float, max_ms: int) -> None:
+    """The app's refresh settings against (budget, max_ms): pairs of windows in fresh processes, in
+    the order AB, BA, AB, ..., each compared with the headless runs around it, and with its pair."""
+    names = ["the app's refresh", f"budget {budget:g}, at most {max_ms} ms"]
+    settings = {names[0]: (args.budget, args.max_ms), names[1]: (budget, max_ms)}
+    print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds of two windows, each in a fresh process")
+    runs: list[tuple[str, dict]] = []
+
+    def window_rate() -> float:
+        i = len(runs)
+        name = names[(i % 2) ^ (i // 2 % 2)]  # AB, BA, ...: neither always runs first
+        runs.append((name, window_in_subprocess(args.epochs, not args.no_timer, *settings[name])))
+        return runs[-1][1]["rate"]
+
+    _, ratios = bracketed(window_rate, args.epochs, 2 * args.rounds, "window")
+    rates = {name: [run["rate"] for n, run in runs if n == name] for name in names}
+    for name in names:
+        mine = [r for (n, _), r in zip(runs, ratios, strict=True) if n == name]
+        gaps = sorted(g for n, run in runs if n == name for g in run["gaps"]) or [0]
+        interval = int(statistics.median(run["interval"] for n, run in runs if n == name))
+        print(
+            f"{name:32s} window/headless {spread(mine)}; {statistics.median(rates[name]):.0f} epochs/s, "
+            f"refreshing every {interval} ms; timer longest {gaps[-1]} ms, {sum(g > 50 for g in gaps)} over 50 ms"
+        )
+    paired = [b / a for a, b in zip(rates[names[0]], rates[names[1]], strict=True)]
+    print(f"window rates, {names[1]} / {names[0]}, within each round: {spread(paired)}")
+
+
 def null_test(epochs: int, rounds: int) -> None:
     print(f"null test: rnn-embedding, {epochs} epochs x {rounds} rounds, headless in place of the window")
     _, ratios = bracketed(lambda: headless_in_subprocess(epochs), epochs, rounds, "headless")
@@ -325,6 +361,7 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group()  # the issue's measure, in fresh processes, if none
     mode.add_argument("--inside", action="store_true", help="measure the inside views (issue 4)")
     parser.add_argument("--budget", type=float, help="share of the GUI thread's time for live refreshes")
+    parser.add_argument("--max-ms", type=int, help="longest interval between live refreshes (ms)")
     parser.add_argument("--no-timer", action="store_true", help="throughput only, without the 5 ms timer probe")
     mode.add_argument(
         "--refresh-cost", action="store_true", help="the live refresh's own cost, switched off and on within runs"
@@ -335,6 +372,13 @@ def main() -> None:
     mode.add_argument(
         "--one-process", action="store_true", help="all windowed runs in this process, not each in a fresh one"
     )
+    mode.add_argument(
+        "--versus",
+        nargs=2,
+        type=float,
+        metavar=("BUDGET", "MAX_MS"),
+        help="the app's refresh settings (or --budget/--max-ms) against these, in pairs of fresh windows",
+    )
     parser.add_argument("--headless-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--window-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -344,20 +388,28 @@ def main() -> None:
         return
     if args.epochs < 50 or args.rounds < 1:
         parser.error("need --epochs >= 50 and --rounds >= 1")
+    for budget, max_ms in [(args.budget, args.max_ms), args.versus or (None, None)]:
+        if budget is not None and not 0 < budget <= 1:
+            parser.error("a refresh budget is a share of the GUI thread's time: more than 0, at most 1")
+        if max_ms is not None and not 100 <= max_ms <= 60_000:
+            parser.error("a longest refresh interval is from 100 to 60,000 ms")
     if args.window_only:
-        window_only(args.epochs, not args.no_timer, args.budget)
+        window_only(args.epochs, not args.no_timer, args.budget, args.max_ms)
         return
     if args.null:
         null_test(args.epochs, args.rounds)
         return
+    if args.versus:
+        versus(args, args.versus[0], int(args.versus[1]))
+        return
     if not (args.one_process or args.inside or args.refresh_cost):
 
         def fresh() -> dict:
-            return window_in_subprocess(args.epochs, not args.no_timer, args.budget)
+            return window_in_subprocess(args.epochs, not args.no_timer, args.budget, args.max_ms)
 
         measure(fresh, args, "each run in a fresh process")
         return
-    windowed = open_window(args.epochs, not args.no_timer, args.budget)
+    windowed = open_window(args.epochs, not args.no_timer, args.budget, args.max_ms)
     if args.refresh_cost:
         windowed.window.session.set_probes(False)
         windowed.timer = False

@@ -764,9 +764,12 @@ class MainWindow(QMainWindow):
         """How often the plot, log and status bar currently refresh during a run (ms)."""
         return self._live.interval_ms()
 
-    def set_live_refresh_budget(self, budget: float) -> None:
-        """The share of the GUI thread's time the live refreshes may take (LIVE_BUDGET by default)."""
+    def set_live_refresh_budget(self, budget: float, max_ms: int | None = None) -> None:
+        """The share of the GUI thread's time the live refreshes may take (LIVE_BUDGET by default),
+        and the longest interval between them (LIVE_MAX_MS by default)."""
         self._live.set_budget(budget)
+        if max_ms is not None:
+            self._live.set_max_ms(max_ms)
 
     def _refresh_live(self) -> None:
         """Show the epochs that arrived since the last refresh: plot, log and status bar."""

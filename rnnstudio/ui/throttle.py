@@ -91,6 +91,13 @@ class FrameThrottle(Throttle):
         self._budget = budget
         self._adapt()
 
+    def set_max_ms(self, max_ms: int) -> None:
+        """The longest interval, however costly a refresh (min_ms <= max_ms)."""
+        if max_ms < self._min_ms:
+            raise ValueError("need min_ms <= max_ms")
+        self._max_ms = max_ms
+        self._adapt()
+
     def interval_ms(self) -> int:
         """The interval the next refresh waits."""
         return self._timer.interval()

@@ -114,6 +114,18 @@ def test_frame_throttle_budget_can_be_changed_and_is_checked(qtbot):
     throttle.cancel()
 
 
+def test_frame_throttle_longest_interval_can_be_changed_and_is_checked(qtbot):
+    clocks = FakeClocks(cost=0.010)
+    throttle = FrameThrottle(clocks.refresh, min_ms=10, max_ms=1000, budget=0.01, clock=lambda: clocks.cpu)
+    throttle.request()
+    assert throttle.interval_ms() == pytest.approx(1000, abs=2)  # 10 ms within 1%: one a second
+    throttle.set_max_ms(300)  # however costly, at least every 300 ms
+    assert throttle.interval_ms() == 300
+    with pytest.raises(ValueError):
+        throttle.set_max_ms(5)  # below min_ms
+    throttle.cancel()
+
+
 @pytest.mark.parametrize("kwargs", [{"min_ms": 0}, {"min_ms": 50, "max_ms": 10}, {"budget": 0.0}, {"budget": 2.0}])
 def test_frame_throttle_refuses_nonsense_settings(kwargs):
     with pytest.raises(ValueError):
