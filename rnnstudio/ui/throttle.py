@@ -64,8 +64,10 @@ class FrameThrottle(Throttle):
     ``max_ms``: where a refresh costs 4 ms the views refresh 10 times a second
     at a 5% budget, where it costs 15 ms about 3 times. Every millisecond the
     GUI thread spends is taken from the training thread (the GIL, the frame
-    gate), so this keeps training fast on slow machines and the views smooth on
-    fast ones. Other GUI work between refreshes is not counted.
+    gate), and each frame slows it by several times that besides (see
+    LIVE_BUDGET in main_window), so this keeps training fast on slow machines
+    and the views smooth on fast ones. Other GUI work between refreshes is not
+    counted.
     """
 
     def __init__(
