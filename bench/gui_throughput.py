@@ -12,7 +12,8 @@ their range, and the waits of a 5 ms QTimer in the GUI thread during the
 windowed runs: the longest (target <= 50 ms), the 99th percentile, and how many
 exceeded 50 ms.
 
-    python bench/gui_throughput.py [--epochs 5000] [--rounds 7] [--one-process]
+    python bench/gui_throughput.py [--epochs 5000] [--rounds 7] [--budget B] [--max-ms MS]
+        [--one-process | --null | --versus BUDGET MAX_MS | --inside | --refresh-cost]
 
 With --one-process, all windowed runs happen in one window of this process (as
 before 2026-11-28): that samples one process's placement on the CPUs, where the
@@ -280,17 +281,21 @@ def report(
     h_rates: list[float], g_rates: list[float], ratios: list[float], gaps: list[int], interval: int, timer: bool
 ) -> None:
     """Print the medians, the ratio with its range and the timer's waits."""
-    gaps = sorted(gaps) or [0]
-    p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
-    over = sum(g > 50 for g in gaps)
     print(f"headless trainer : {statistics.median(h_rates):8.0f} epochs/s (median)")
     print(f"window, live plot: {statistics.median(g_rates):8.0f} epochs/s (median); refreshing every {interval} ms")
     print(f"ratio window/headless: {spread(ratios)} (target >= 0.90)")
+    print(f"GUI 5 ms timer   : {timer_waits(gaps, timer)}")
+
+
+def timer_waits(gaps: list[int], timer: bool) -> str:
+    """The 5 ms timer's longest wait, its 99th percentile and how many waits went over 50 ms."""
     if not timer:
-        print("GUI 5 ms timer   : not run (--no-timer)")
-        return
-    print(
-        f"GUI 5 ms timer   : longest wait {gaps[-1]} ms (target <= 50 ms), 99th percentile {p99} ms, "
+        return "not run (--no-timer)"
+    gaps = sorted(gaps) or [0]
+    p99 = gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
+    over = sum(g > 50 for g in gaps)
+    return (
+        f"longest wait {gaps[-1]} ms (target <= 50 ms), 99th percentile {p99} ms, "
         f"{over} of {len(gaps)} waits over 50 ms"
     )
 
@@ -298,7 +303,8 @@ def report(
 def versus(args: argparse.Namespace, budget: float, max_ms: int) -> None:
     """The app's refresh settings against (budget, max_ms): pairs of windows in fresh processes, in
     the order AB, BA, AB, ..., each compared with the headless runs around it, and with its pair."""
-    names = ["the app's refresh", f"budget {budget:g}, at most {max_ms} ms"]
+    first = "the app's refresh" if args.budget is None and args.max_ms is None else "--budget/--max-ms"
+    names = [first, f"budget {budget:g}, at most {max_ms} ms"]
     settings = {names[0]: (args.budget, args.max_ms), names[1]: (budget, max_ms)}
     print(f"rnn-embedding, {args.epochs} epochs x {args.rounds} rounds of two windows, each in a fresh process")
     runs: list[tuple[str, dict]] = []
@@ -306,6 +312,7 @@ def versus(args: argparse.Namespace, budget: float, max_ms: int) -> None:
     def window_rate() -> float:
         i = len(runs)
         name = names[(i % 2) ^ (i // 2 % 2)]  # AB, BA, ...: neither always runs first
+        print(f"  pair {i // 2 + 1}, {name}:")
         runs.append((name, window_in_subprocess(args.epochs, not args.no_timer, *settings[name])))
         return runs[-1][1]["rate"]
 
@@ -313,11 +320,11 @@ def versus(args: argparse.Namespace, budget: float, max_ms: int) -> None:
     rates = {name: [run["rate"] for n, run in runs if n == name] for name in names}
     for name in names:
         mine = [r for (n, _), r in zip(runs, ratios, strict=True) if n == name]
-        gaps = sorted(g for n, run in runs if n == name for g in run["gaps"]) or [0]
+        gaps = [g for n, run in runs if n == name for g in run["gaps"]]
         interval = int(statistics.median(run["interval"] for n, run in runs if n == name))
         print(
-            f"{name:32s} window/headless {spread(mine)}; {statistics.median(rates[name]):.0f} epochs/s, "
-            f"refreshing every {interval} ms; timer longest {gaps[-1]} ms, {sum(g > 50 for g in gaps)} over 50 ms"
+            f"{name}: window/headless {spread(mine)}; {statistics.median(rates[name]):.0f} epochs/s, "
+            f"refreshing every {interval} ms\n  5 ms timer: {timer_waits(gaps, not args.no_timer)}"
         )
     paired = [b / a for a, b in zip(rates[names[0]], rates[names[1]], strict=True)]
     print(f"window rates, {names[1]} / {names[0]}, within each round: {spread(paired)}")
@@ -388,11 +395,15 @@ def main() -> None:
         return
     if args.epochs < 50 or args.rounds < 1:
         parser.error("need --epochs >= 50 and --rounds >= 1")
+    from rnnstudio.ui.main_window import LIVE_MIN_MS  # the throttle refuses a longest interval below it
+
     for budget, max_ms in [(args.budget, args.max_ms), args.versus or (None, None)]:
         if budget is not None and not 0 < budget <= 1:
             parser.error("a refresh budget is a share of the GUI thread's time: more than 0, at most 1")
-        if max_ms is not None and not 100 <= max_ms <= 60_000:
-            parser.error("a longest refresh interval is from 100 to 60,000 ms")
+        if max_ms is not None and not (float(max_ms).is_integer() and LIVE_MIN_MS <= max_ms <= 60_000):
+            parser.error(f"a longest refresh interval is a whole number of ms from {LIVE_MIN_MS} to 60,000")
+    if args.null and (args.budget is not None or args.max_ms is not None):
+        parser.error("--null runs no window: --budget and --max-ms do not apply")
     if args.window_only:
         window_only(args.epochs, not args.no_timer, args.budget, args.max_ms)
         return

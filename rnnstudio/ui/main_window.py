@@ -83,9 +83,10 @@ INSIDE_REFRESH_MS = 250
 
 #: The plot, log and status bar refresh at most 10 times a second during a run, and less often
 #: when a refresh costs the GUI thread more than LIVE_BUDGET of its time (see FrameThrottle).
-#: A frame costs training several times its own GUI time: on the CI machine kind, refreshing
-#: about twice a second instead of once made the training thread's own CPU time per epoch 4-11%
-#: higher, for ~10 ms of GUI time a frame. So the budget is 1% of the GUI thread's time, which
+#: A refresh (a frame, and the result batch before it) was measured to cost training more than
+#: its own GUI time: on the CI machine kind, refreshing about twice a second instead of once made
+#: the training thread's own CPU time per epoch 3-13% higher, for ~10 ms of GUI time a frame
+#: (README: Performance; why is not found). So the budget is 1% of the GUI thread's time, which
 #: there means a refresh about once a second (on a machine whose frames take 3 ms, three times a
 #: second). `bench/gui_throughput.py --versus 0.025 500`: the former 2.5% and 500 ms at most
 #: trained at 0.86 of this, median of 10 paired rounds (README: Performance).
@@ -771,9 +772,7 @@ class MainWindow(QMainWindow):
     def set_live_refresh_budget(self, budget: float, max_ms: int | None = None) -> None:
         """The share of the GUI thread's time the live refreshes may take (LIVE_BUDGET by default),
         and the longest interval between them (LIVE_MAX_MS by default)."""
-        self._live.set_budget(budget)
-        if max_ms is not None:
-            self._live.set_max_ms(max_ms)
+        self._live.set_budget(budget, max_ms)
 
     def _refresh_live(self) -> None:
         """Show the epochs that arrived since the last refresh: plot, log and status bar."""

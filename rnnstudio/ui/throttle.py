@@ -64,10 +64,9 @@ class FrameThrottle(Throttle):
     ``max_ms``: where a refresh costs 4 ms the views refresh 10 times a second
     at a 5% budget, where it costs 15 ms about 3 times. Every millisecond the
     GUI thread spends is taken from the training thread (the GIL, the frame
-    gate), and each frame slows it by several times that besides (see
-    LIVE_BUDGET in main_window), so this keeps training fast on slow machines
-    and the views smooth on fast ones. Other GUI work between refreshes is not
-    counted.
+    gate), and more besides (measured in README: Performance), so this keeps
+    training fast on slow machines and the views smooth on fast ones. Other GUI
+    work between refreshes is not counted.
     """
 
     def __init__(
@@ -86,18 +85,15 @@ class FrameThrottle(Throttle):
         self._clock = clock
         self._cost: float | None = None  # smoothed CPU seconds per refresh
 
-    def set_budget(self, budget: float) -> None:
-        """The share of the GUI thread's time refreshes may take (0 < budget <= 1)."""
+    def set_budget(self, budget: float, max_ms: int | None = None) -> None:
+        """The share of the GUI thread's time refreshes may take (0 < budget <= 1), and optionally
+        the longest interval, however costly a refresh (min_ms <= max_ms). Both are checked first."""
         if not 0 < budget <= 1:
             raise ValueError("need 0 < budget <= 1")
-        self._budget = budget
-        self._adapt()
-
-    def set_max_ms(self, max_ms: int) -> None:
-        """The longest interval, however costly a refresh (min_ms <= max_ms)."""
-        if max_ms < self._min_ms:
+        if max_ms is not None and max_ms < self._min_ms:
             raise ValueError("need min_ms <= max_ms")
-        self._max_ms = max_ms
+        self._budget = budget
+        self._max_ms = self._max_ms if max_ms is None else max_ms
         self._adapt()
 
     def interval_ms(self) -> int:

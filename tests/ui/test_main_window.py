@@ -551,3 +551,8 @@ def test_results_come_from_the_worker_as_often_as_the_live_views_refresh(make_wi
     window._on_session_results(ResultBatch(tuple(results[5:])))
     assert window.session.batch_interval() == LIVE_MAX_MS / 1000
     assert len(window.history()) == 10
+    window.set_live_refresh_budget(1e-6, max_ms=300)  # a lower ceiling: refreshes and batches follow it
+    assert window.live_refresh_interval_ms() == 300
+    window._on_session_results(ResultBatch(tuple(epoch_results(12)[10:])))
+    assert window.session.batch_interval() == 0.3
+    assert len(window.history()) == 12

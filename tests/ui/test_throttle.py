@@ -115,15 +115,22 @@ def test_frame_throttle_budget_can_be_changed_and_is_checked(qtbot):
 
 
 def test_frame_throttle_longest_interval_can_be_changed_and_is_checked(qtbot):
-    clocks = FakeClocks(cost=0.010)
+    clocks = FakeClocks(cost=0.015)
     throttle = FrameThrottle(clocks.refresh, min_ms=10, max_ms=1000, budget=0.01, clock=lambda: clocks.cpu)
     throttle.request()
-    assert throttle.interval_ms() == pytest.approx(1000, abs=2)  # 10 ms within 1%: one a second
-    throttle.set_max_ms(300)  # however costly, at least every 300 ms
+    throttle.cancel()  # only the interval matters here: no timer left running, whatever fails below
+    assert throttle.interval_ms() == 1000  # 15 ms within 1% wants 1500 ms: held at max_ms
+    throttle.set_budget(0.01, max_ms=2000)  # a higher ceiling lets it stretch to what the budget asks
+    assert throttle.interval_ms() == pytest.approx(1500, abs=2)
+    throttle.set_budget(0.01, max_ms=300)  # however costly, at least every 300 ms
     assert throttle.interval_ms() == 300
+    throttle.set_budget(0.01, max_ms=10)  # max_ms == min_ms is allowed
+    assert throttle.interval_ms() == 10
     with pytest.raises(ValueError):
-        throttle.set_max_ms(5)  # below min_ms
-    throttle.cancel()
+        throttle.set_budget(0.01, max_ms=5)  # below min_ms
+    with pytest.raises(ValueError):
+        throttle.set_budget(0.0, max_ms=300)  # a bad budget changes nothing, max_ms included
+    assert throttle.interval_ms() == 10
 
 
 @pytest.mark.parametrize("kwargs", [{"min_ms": 0}, {"min_ms": 50, "max_ms": 10}, {"budget": 0.0}, {"budget": 2.0}])
