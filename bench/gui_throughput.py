@@ -441,10 +441,7 @@ def main() -> None:
         for name, values in rates.items():
             # Each view against the baseline of its own round (the machine drifts between rounds).
             ratios = [v / b for v, b in zip(values, base, strict=True)]
-            print(
-                f"{name:26s} {statistics.median(values):6.0f} epochs/s   ratio {statistics.median(ratios):.2f} "
-                f"[{min(ratios):.2f} .. {max(ratios):.2f}] (target >= 0.90)"
-            )
+            print(f"{name:26s} {statistics.median(values):6.0f} epochs/s   ratio {spread(ratios)} (target >= 0.90)")
         return
     measure(lambda: issue_run(windowed), args, "all windowed runs in this one process")
     windowed.close()

@@ -78,8 +78,7 @@ class FrameThrottle(Throttle):
         budget: float = 0.05,
         clock: Callable[[], float] = time.thread_time,
     ) -> None:
-        if not 0 < min_ms <= max_ms or not 0 < budget <= 1:
-            raise ValueError("need 0 < min_ms <= max_ms and 0 < budget <= 1")
+        _check(min_ms, max_ms, budget)
         super().__init__(min_ms, function, parent)
         self._min_ms, self._max_ms, self._budget = min_ms, max_ms, budget
         self._clock = clock
@@ -88,12 +87,9 @@ class FrameThrottle(Throttle):
     def set_budget(self, budget: float, max_ms: int | None = None) -> None:
         """The share of the GUI thread's time refreshes may take (0 < budget <= 1), and optionally
         the longest interval, however costly a refresh (min_ms <= max_ms). Both are checked first."""
-        if not 0 < budget <= 1:
-            raise ValueError("need 0 < budget <= 1")
-        if max_ms is not None and max_ms < self._min_ms:
-            raise ValueError("need min_ms <= max_ms")
-        self._budget = budget
-        self._max_ms = self._max_ms if max_ms is None else max_ms
+        max_ms = self._max_ms if max_ms is None else max_ms
+        _check(self._min_ms, max_ms, budget)
+        self._budget, self._max_ms = budget, max_ms
         self._adapt()
 
     def interval_ms(self) -> int:
@@ -115,3 +111,9 @@ class FrameThrottle(Throttle):
         if self._cost is not None:
             wanted = 1000.0 * self._cost / self._budget
             self._timer.setInterval(int(min(max(wanted, self._min_ms), self._max_ms)))
+
+
+def _check(min_ms: int, max_ms: int, budget: float) -> None:
+    """A FrameThrottle's settings, refused unless 0 < min_ms <= max_ms and 0 < budget <= 1."""
+    if not 0 < min_ms <= max_ms or not 0 < budget <= 1:
+        raise ValueError("need 0 < min_ms <= max_ms and 0 < budget <= 1")
