@@ -52,6 +52,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stats import median_interval
+
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import epochs_per_second
 from rnnstudio.core.trainer import Trainer
@@ -273,8 +275,12 @@ def measure(run_window: Callable[[], dict], args: argparse.Namespace, how: str) 
 
 
 def spread(ratios: list[float]) -> str:
-    """The median of per-round ratios, how many, and their range."""
-    return f"{statistics.median(ratios):.2f} median of {len(ratios)} rounds [{min(ratios):.2f} .. {max(ratios):.2f}]"
+    """The median of per-round ratios, how many, their range, and where the median lies (stats.py)."""
+    low, high, confidence = median_interval(ratios)
+    return (
+        f"{statistics.median(ratios):.2f} median of {len(ratios)} rounds [{min(ratios):.2f} .. {max(ratios):.2f}]; "
+        f"the median lies in {low:.2f} .. {high:.2f} with {confidence:.0%} confidence"
+    )
 
 
 def report(
