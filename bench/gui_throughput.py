@@ -52,7 +52,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stats import median_interval
+from bench_stats import median_interval
 
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import epochs_per_second
@@ -274,12 +274,18 @@ def measure(run_window: Callable[[], dict], args: argparse.Namespace, how: str) 
     report(h_rates, [run["rate"] for run in runs], ratios, gaps, interval, timer=not args.no_timer)
 
 
-def spread(ratios: list[float]) -> str:
-    """The median of per-round ratios, how many, their range, and where the median lies (stats.py)."""
+def spread(ratios: list[float], note: str = "") -> str:
+    """The median of per-round ratios, how many, their range, ``note``, and where the true median
+    lies with 95% confidence if the rounds are independent (bench_stats.py)."""
     low, high, confidence = median_interval(ratios)
+    where = (
+        f"true median in {low:.2f} .. {high:.2f} ({confidence:.0%})"
+        if confidence >= 0.95
+        else "too few rounds for a 95% interval"
+    )
     return (
-        f"{statistics.median(ratios):.2f} median of {len(ratios)} rounds [{min(ratios):.2f} .. {max(ratios):.2f}]; "
-        f"the median lies in {low:.2f} .. {high:.2f} with {confidence:.0%} confidence"
+        f"{statistics.median(ratios):.2f} median of {len(ratios)} rounds "
+        f"[{min(ratios):.2f} .. {max(ratios):.2f}]{note}; {where}"
     )
 
 
@@ -289,7 +295,7 @@ def report(
     """Print the medians, the ratio with its range and the timer's waits."""
     print(f"headless trainer : {statistics.median(h_rates):8.0f} epochs/s (median)")
     print(f"window, live plot: {statistics.median(g_rates):8.0f} epochs/s (median); refreshing every {interval} ms")
-    print(f"ratio window/headless: {spread(ratios)} (target >= 0.90)")
+    print(f"ratio window/headless: {spread(ratios, ' (target >= 0.90)')}")
     print(f"GUI 5 ms timer   : {timer_waits(gaps, timer)}")
 
 
@@ -339,7 +345,7 @@ def versus(args: argparse.Namespace, budget: float, max_ms: int) -> None:
 def null_test(epochs: int, rounds: int) -> None:
     print(f"null test: rnn-embedding, {epochs} epochs x {rounds} rounds, headless in place of the window")
     _, ratios = bracketed(lambda: headless_in_subprocess(epochs), epochs, rounds, "headless")
-    print(f"ratio headless/headless: {spread(ratios)} (1.00 on a steady machine)")
+    print(f"ratio headless/headless: {spread(ratios, ' (1.00 on a steady machine)')}")
 
 
 def inside_modes(window) -> dict:
@@ -447,7 +453,7 @@ def main() -> None:
         for name, values in rates.items():
             # Each view against the baseline of its own round (the machine drifts between rounds).
             ratios = [v / b for v, b in zip(values, base, strict=True)]
-            print(f"{name:26s} {statistics.median(values):6.0f} epochs/s   ratio {spread(ratios)} (target >= 0.90)")
+            print(f"{name:26s} {statistics.median(values):6.0f} epochs/s   ratio {spread(ratios, ' (target >= 0.90)')}")
         return
     measure(lambda: issue_run(windowed), args, "all windowed runs in this one process")
     windowed.close()

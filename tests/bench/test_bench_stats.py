@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from stats import median_interval
+from bench_stats import median_interval
 
 
 def test_twenty_rounds_give_the_sixth_to_fifteenth_value():
@@ -35,7 +35,34 @@ def test_the_interval_holds_the_true_median_as_often_as_it_claims(n):
         low, high, claimed = median_interval([rng.expovariate(1.0) for _ in range(n)])
         held += low <= true_median <= high
     assert claimed >= 0.95
-    assert abs(held / trials - claimed) < 0.02  # three standard errors of 3,000 trials
+    assert abs(held / trials - claimed) < 0.012  # about three standard errors of 3,000 trials
+
+
+def _binomial_confidence(n: int, k: int) -> float:
+    """Confidence of the interval from the (k+1)-th smallest to the (k+1)-th largest of n values."""
+    return 1 - 2 * sum(math.comb(n, j) for j in range(k + 1)) / 2**n
+
+
+@pytest.mark.parametrize(
+    ("n", "level", "k"),
+    [
+        (1, 0.95, 0),  # one value: itself, with no confidence to speak of
+        (2, 0.95, 0),
+        (6, 0.95, 0),  # the fewest rounds whose whole range reaches 95%
+        (12, 0.95, 2),  # the 3rd to the 10th
+        (82, 0.95, 31),  # the 32nd to the 51st: the README's pooled rounds
+        (20, 0.90, 5),  # 0.959 is also the narrowest at 90%: k = 6 gives 0.885
+        (20, 0.80, 6),
+    ],
+)
+def test_the_narrowest_interval_that_reaches_the_level(n, level, k):
+    values = [float(i) for i in range(n)]
+    low, high, confidence = median_interval(values, level)
+    assert (low, high) == (k, n - 1 - k)
+    assert confidence == pytest.approx(_binomial_confidence(n, k))
+    assert n == 1 or confidence >= level or k == 0
+    if k + 1 <= n - 2 - k:  # one step narrower would fall short of the level
+        assert _binomial_confidence(n, k + 1) < level
 
 
 def test_bad_arguments_are_refused():
