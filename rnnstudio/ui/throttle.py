@@ -59,8 +59,9 @@ class FrameThrottle(Throttle):
 
     Like Throttle it runs ``function`` at once when idle and at most once per
     interval, the last request kept. The interval is the GUI thread's CPU time
-    for one call of ``function`` (which paints what it changed, see
-    MainWindow._drawing_frame) divided by ``budget``, within ``min_ms`` ..
+    for one refresh (``function`` and the parts it hands to ``then``, each of
+    which paints what it changed, see MainWindow._drawing_frame) divided by
+    ``budget``, within ``min_ms`` ..
     ``max_ms``: where a refresh costs 4 ms the views refresh 10 times a second
     at a 5% budget, where it costs 15 ms about 3 times. Every millisecond the
     GUI thread spends is taken from the training thread (the GIL, the frame
@@ -83,6 +84,30 @@ class FrameThrottle(Throttle):
         self._min_ms, self._max_ms, self._budget = min_ms, max_ms, budget
         self._clock = clock
         self._cost: float | None = None  # smoothed CPU seconds per refresh
+        self._used = 0.0  # CPU seconds of the refresh in progress (all its parts so far)
+        self._rest: Callable[[], None] | None = None  # its next part, if any (see then)
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.setInterval(0)
+        self._rest_timer.timeout.connect(self._run_rest)
+
+    def then(self, part: Callable[[], None]) -> None:
+        """Called by the refresh: run ``part`` as the refresh's next part, on the next turn of the
+        event loop, so that timers and input are served between the parts. Its CPU time counts
+        in the refresh's cost. A flush runs it at once; a cancel drops it."""
+        self._rest = part
+        self._rest_timer.start()
+
+    def flush(self) -> None:
+        """Run a waiting call now, and the rest of a refresh in progress."""
+        super().flush()
+        self._run_rest()
+
+    def cancel(self) -> None:
+        """Forget a waiting call and the rest of a refresh in progress."""
+        super().cancel()
+        self._rest = None
+        self._rest_timer.stop()
 
     def set_budget(self, budget: float, max_ms: int | None = None) -> None:
         """The share of the GUI thread's time refreshes may take (0 < budget <= 1), and optionally
@@ -99,13 +124,27 @@ class FrameThrottle(Throttle):
     def _run(self) -> None:
         # The timer runs from the start: a request made during the refresh waits for the next one.
         self._timer.start()
+        self._run_rest()  # the previous refresh's parts come first
+        self._used = 0.0
+        self._run_part(self._function)
+
+    @Slot()
+    def _run_rest(self) -> None:
+        part, self._rest = self._rest, None
+        self._rest_timer.stop()
+        if part is not None:
+            self._run_part(part)
+
+    def _run_part(self, part: Callable[[], None]) -> None:
         start = self._clock()
         try:
-            self._function()
+            part()
         finally:
-            used = self._clock() - start
-            self._cost = used if self._cost is None else 0.5 * self._cost + 0.5 * used
-            self._adapt()
+            self._used += self._clock() - start
+            if self._rest is None:  # the refresh's last part: its whole cost is known
+                used = self._used
+                self._cost = used if self._cost is None else 0.5 * self._cost + 0.5 * used
+                self._adapt()
 
     def _adapt(self) -> None:
         if self._cost is not None:

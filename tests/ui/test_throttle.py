@@ -137,3 +137,48 @@ def test_frame_throttle_longest_interval_can_be_changed_and_is_checked(qtbot):
 def test_frame_throttle_refuses_nonsense_settings(kwargs):
     with pytest.raises(ValueError):
         FrameThrottle(lambda: None, **kwargs)
+
+
+def test_a_refresh_in_two_parts_serves_the_event_loop_between_them_and_counts_both(qtbot):
+    from PySide6.QtCore import QTimer
+
+    cpu = [0.0]
+    order = []
+
+    def second() -> None:
+        order.append("second")
+        cpu[0] += 0.020
+
+    def first() -> None:
+        order.append("first")
+        cpu[0] += 0.010
+        QTimer.singleShot(0, lambda: order.append("timer"))  # due at once: served between the parts
+        throttle.then(second)
+
+    throttle = FrameThrottle(first, min_ms=10, max_ms=1000, budget=0.1, clock=lambda: cpu[0])
+    throttle.request()
+    assert order == ["first"]  # the second part does not run within the first
+    assert throttle.interval_ms() == 10  # nor is the refresh's cost known yet
+    qtbot.waitUntil(lambda: "second" in order, timeout=2000)
+    assert order == ["first", "timer", "second"]
+    assert throttle.interval_ms() == pytest.approx(300, abs=2)  # 10 + 20 ms at 10%
+    throttle.cancel()
+
+
+def test_flush_runs_the_rest_of_a_refresh_at_once_and_cancel_drops_it(qtbot):
+    parts = []
+
+    def refresh() -> None:
+        parts.append("first")
+        throttle.then(lambda: parts.append("second"))
+
+    throttle = FrameThrottle(refresh, min_ms=10, max_ms=1000, budget=0.1)
+    throttle.request()
+    throttle.flush()  # a run paused or ended: its last state is shown whole, now
+    assert parts == ["first", "second"]
+    throttle.cancel()
+    qtbot.wait(50)
+    throttle.request()
+    throttle.cancel()  # the window is reset or closing: the rest of the refresh is not drawn
+    qtbot.wait(50)
+    assert parts == ["first", "second", "first"]
