@@ -95,6 +95,8 @@ class FrameThrottle(Throttle):
         """Called by the refresh: run ``part`` as the refresh's next part, on the next turn of the
         event loop, so that timers and input are served between the parts. Its CPU time counts
         in the refresh's cost. A flush runs it at once; a cancel drops it."""
+        if self._rest is not None:
+            raise RuntimeError("a refresh hands on one part at a time")
         self._rest = part
         self._rest_timer.start()
 
@@ -124,9 +126,11 @@ class FrameThrottle(Throttle):
     def _run(self) -> None:
         # The timer runs from the start: a request made during the refresh waits for the next one.
         self._timer.start()
-        self._run_rest()  # the previous refresh's parts come first
-        self._used = 0.0
-        self._run_part(self._function)
+        try:
+            self._run_rest()  # the previous refresh's parts come first
+        finally:  # and this one runs even if they failed
+            self._used = 0.0
+            self._run_part(self._function)
 
     @Slot()
     def _run_rest(self) -> None:

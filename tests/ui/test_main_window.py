@@ -502,17 +502,6 @@ def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_wind
     window._run_first = results[0]
     window.loss_panel.set_x_goal(5000)  # as during a run of 5,000 epochs
 
-    def refresh(batch) -> None:  # as results arriving during a run are shown
-        window._history.extend(batch)
-        window._live_pending.extend(batch)
-        window._refresh_live()  # the plot's part
-        window._live.flush()  # the log's and status bar's part, at once rather than on the next turn
-
-    refresh(results[:300])  # the run's first refresh: the log gets its scroll bar, the plot its range
-    for _ in range(3):
-        QApplication.processEvents()
-    refresh(results[300:])  # the next one, as every later refresh of a run
-    assert window.prediction_log.model().rowCount() == 600
     watched = {
         window.loss_panel.readout_label: "plot read-out",
         window.epoch_label: "epoch label",
@@ -528,14 +517,35 @@ def test_a_live_refresh_paints_everything_it_changed_before_it_returns(make_wind
                 painted.append(watched[obj])
             return False
 
-    spy = Spy()
-    QApplication.instance().installEventFilter(spy)
-    try:
+    def paints_left_behind(run_loop) -> list[str]:
+        painted.clear()
+        spy = Spy()
+        QApplication.instance().installEventFilter(spy)
+        try:
+            run_loop()
+        finally:
+            QApplication.instance().removeEventFilter(spy)
+        return list(painted)
+
+    def refresh(batch, check_between=False) -> None:  # as results arriving during a run are shown
+        window._history.extend(batch)
+        window._live_pending.extend(batch)
+        window._refresh_live()  # the plot's frame
+        if check_between:  # what the event loop does before the next frame: posted events, not timers
+            assert paints_left_behind(QApplication.sendPostedEvents) == []
+        window._live.flush()  # the log's and status bar's frame, now rather than on the next turn
+
+    refresh(results[:300])  # the run's first refresh: the log gets its scroll bar, the plot its range
+    for _ in range(3):
+        QApplication.processEvents()
+    refresh(results[300:], check_between=True)  # the next one, as every later refresh of a run
+    assert window.prediction_log.model().rowCount() == 600
+
+    def turns() -> None:
         for _ in range(3):
             QApplication.processEvents()
-    finally:
-        QApplication.instance().removeEventFilter(spy)
-    assert painted == []
+
+    assert paints_left_behind(turns) == []
     assert window.loss_panel.readout_label.text().startswith("latest: epoch 600")
 
 
@@ -558,3 +568,23 @@ def test_results_come_from_the_worker_as_often_as_the_live_views_refresh(make_wi
     window._on_session_results(ResultBatch(tuple(epoch_results(12)[10:])))
     assert window.session.batch_interval() == 0.3
     assert len(window.history()) == 12
+
+
+def test_weights_reset_between_a_refreshs_two_frames_leaves_the_log_empty(make_window, qtbot):
+    window = make_window()
+    results = epoch_results(20)
+    window._run_first = results[0]
+    window._history.extend(results)
+    window._live_pending.extend(results)
+    window._refresh_live()  # the plot at once; the log's frame waits for the next turn of the event loop
+    window._on_reset_triggered()  # Reset weights, clicked in that turn
+    qtbot.wait(50)
+    assert window.prediction_log.model().rowCount() == 0
+    assert window.history() == []
+    fresh = epoch_results(5)  # the next run's first results: nothing of the old run comes back with them
+    window._run_first = fresh[0]
+    window._history.extend(fresh)
+    window._live_pending.extend(fresh)
+    window._refresh_live()
+    window._live.flush()
+    assert window.prediction_log.model().rowCount() == 5

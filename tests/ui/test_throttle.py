@@ -182,3 +182,33 @@ def test_flush_runs_the_rest_of_a_refresh_at_once_and_cancel_drops_it(qtbot):
     throttle.cancel()  # the window is reset or closing: the rest of the refresh is not drawn
     qtbot.wait(50)
     assert parts == ["first", "second", "first"]
+
+
+def test_the_parts_of_successive_refreshes_run_in_order_and_each_refresh_counts_its_own(qtbot):
+    cpu = [0.0]
+    order = []
+
+    def refresh() -> None:
+        n = order.count("first") + 1
+        order.append("first")
+        cpu[0] += 0.010
+        throttle.then(lambda: (order.append(f"second {n}"), cpu.__setitem__(0, cpu[0] + 0.020)))
+
+    throttle = FrameThrottle(refresh, min_ms=10, max_ms=1000, budget=0.1, clock=lambda: cpu[0])
+    throttle.request()  # runs at once; its second part waits for the event loop
+    throttle.request()  # within the interval: waits
+    throttle.flush()  # a batch and the run's end in one turn: the first refresh's rest comes first
+    assert order == ["first", "second 1", "first", "second 2"]
+    assert throttle.interval_ms() == pytest.approx(300, abs=2)  # each refresh 10 + 20 ms, at 10%
+    throttle.cancel()
+
+
+def test_a_refresh_hands_on_one_part_at_a_time(qtbot):
+    def refresh() -> None:
+        throttle.then(lambda: None)
+        throttle.then(lambda: None)
+
+    throttle = FrameThrottle(refresh, min_ms=10, max_ms=1000, budget=0.1)
+    with pytest.raises(RuntimeError, match="one part at a time"):
+        throttle.request()
+    throttle.cancel()
