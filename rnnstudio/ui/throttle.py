@@ -61,8 +61,7 @@ class FrameThrottle(Throttle):
     interval, the last request kept. The interval is the GUI thread's CPU time
     for one refresh (``function`` and the parts it hands to ``then``, each of
     which paints what it changed, see MainWindow._drawing_frame) divided by
-    ``budget``, within ``min_ms`` ..
-    ``max_ms``: where a refresh costs 4 ms the views refresh 10 times a second
+    ``budget``, within ``min_ms`` .. ``max_ms``: where a refresh costs 4 ms the views refresh 10 times a second
     at a 5% budget, where it costs 15 ms about 3 times. Every millisecond the
     GUI thread spends is taken from the training thread (the GIL, the frame
     gate), and more besides (measured in README: Performance), so this keeps

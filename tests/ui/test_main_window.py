@@ -570,7 +570,7 @@ def test_results_come_from_the_worker_as_often_as_the_live_views_refresh(make_wi
     assert len(window.history()) == 12
 
 
-def test_weights_reset_between_a_refreshs_two_frames_leaves_the_log_empty(make_window, qtbot):
+def test_weights_reset_between_a_refreshs_two_frames_leaves_the_log_empty(make_window, event_loop_turn):
     window = make_window()
     results = epoch_results(20)
     window._run_first = results[0]
@@ -578,7 +578,7 @@ def test_weights_reset_between_a_refreshs_two_frames_leaves_the_log_empty(make_w
     window._live_pending.extend(results)
     window._refresh_live()  # the plot at once; the log's frame waits for the next turn of the event loop
     window._on_reset_triggered()  # Reset weights, clicked in that turn
-    qtbot.wait(50)
+    event_loop_turn()  # when the log's frame would have run
     assert window.prediction_log.model().rowCount() == 0
     assert window.history() == []
     fresh = epoch_results(5)  # the next run's first results: nothing of the old run comes back with them
