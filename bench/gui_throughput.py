@@ -277,11 +277,12 @@ def measure(run_window: Callable[[], dict], args: argparse.Namespace, how: str) 
 def spread(ratios: list[float], note: str = "") -> str:
     """The median of per-round ratios, how many, their range, ``note``, and where the true median
     lies with 95% confidence if the rounds are independent (bench_stats.py)."""
-    low, high, confidence = median_interval(ratios)
+    level = 0.95
+    low, high, confidence = median_interval(ratios, level)
     where = (
         f"true median in {low:.2f} .. {high:.2f} ({confidence:.0%})"
-        if confidence >= 0.95
-        else "too few rounds for a 95% interval"
+        if confidence >= level
+        else f"too few rounds for a {level:.0%} interval"
     )
     return (
         f"{statistics.median(ratios):.2f} median of {len(ratios)} rounds "
