@@ -189,6 +189,9 @@ class MainWindow(QMainWindow):
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
         self._path: Path | None = None
+        # Changes the undo history cannot take back (model panel, training): the project stays
+        # modified even when the strings are undone to their saved state.
+        self._changed_outside_undo = False
         self._name = ""
         self._description = ""
         self._history: list[EpochResult] = []
@@ -283,9 +286,14 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, slot, shortcuts=(), tip: str = "", name: str = "") -> QAction:
         act = QAction(text, self)
-        if shortcuts:
-            act.setShortcuts([QKeySequence(s) for s in shortcuts])
-        keys = " or ".join(QKeySequence(s).toString(QKeySequence.NativeText) for s in shortcuts)
+        sequences: list[QKeySequence] = []
+        for shortcut in shortcuts:  # a standard key may be empty on a platform, or equal a spelled one
+            sequence = QKeySequence(shortcut)
+            if not sequence.isEmpty() and sequence not in sequences:
+                sequences.append(sequence)
+        if sequences:
+            act.setShortcuts(sequences)
+        keys = " or ".join(s.toString(QKeySequence.NativeText) for s in sequences)
         base = tip or text.replace("&", "").rstrip(".…")
         act.setToolTip(f"{base} ({keys})" if keys else base)
         act.setStatusTip(base)
@@ -324,7 +332,9 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._action("Save &As…", self.save_as, (QKeySequence.SaveAs,), "Save the project as")
         self.act_export_csv = self._action("Export losses as &CSV…", self.loss_panel.ask_export_csv)
         self.act_export_png = self._action("Export plot as &PNG…", self.loss_panel.ask_export_png)
-        self.act_quit = self._action("&Quit", self.close, (QKeySequence.Quit if sys.platform != "win32" else "Alt+F4",))
+        self.act_quit = self._action(
+            "&Quit", self.close, (QKeySequence.Quit, "Ctrl+Q") if sys.platform != "win32" else ("Alt+F4",)
+        )
         self.act_about = self._action("&About RNN Studio", self._on_about_triggered)
         stack = self.task_editor.undo_stack()
         self.act_undo = stack.createUndoAction(self, "&Undo")
@@ -398,7 +408,7 @@ class MainWindow(QMainWindow):
         self.session.paused_at.connect(self._on_session_paused_at)
         self.session.run_ended.connect(self._on_session_run_ended)
         self.session.trainer_built.connect(self._on_session_trainer_built)
-        self.task_editor.undo_stack().cleanChanged.connect(self._refresh_title)
+        self.task_editor.undo_stack().cleanChanged.connect(self._on_undo_clean_changed)
         self.task_editor.selection_changed.connect(self._on_editor_selection_changed)
         self.bottom_tabs.currentChanged.connect(self._on_bottom_tab_changed)
         self.inspector.replied.connect(self._on_inspector_replied)
@@ -500,13 +510,27 @@ class MainWindow(QMainWindow):
         self._path = path
         self._add_recent(str(path.resolve()))
         self._set_dirty(False)
-        self.state_label.setText(f"Saved {path.name}")
+        going_on = {RUNNING: "; training goes on…", PAUSED: "; paused"}.get(self.session.state, "")
+        self.state_label.setText(f"Saved {path.name}{going_on}")
         return True
 
     def _set_dirty(self, dirty: bool) -> None:
         self.setWindowModified(dirty)
+        self._changed_outside_undo = dirty
         if not dirty:
             self.task_editor.undo_stack().setClean()
+        self._refresh_title()
+
+    def _mark_changed(self) -> None:
+        """A change the undo history cannot take back: the project is modified until saved."""
+        self._changed_outside_undo = True
+        self.setWindowModified(True)
+
+    @Slot(bool)
+    def _on_undo_clean_changed(self, clean: bool) -> None:
+        # Undoing every edit back to the saved strings leaves nothing to save (unless more changed);
+        # the stack says so only after the undone command's own task_changed.
+        self.setWindowModified(self._changed_outside_undo or not clean)
         self._refresh_title()
 
     @Slot()
@@ -616,14 +640,14 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_editor_task_changed(self, task: Task) -> None:
-        self.setWindowModified(True)
+        self.setWindowModified(self._changed_outside_undo or not self.task_editor.undo_stack().isClean())
         self._revalidate()
         # The same row may now hold another pair (one above it was removed): follow the content.
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 
     @Slot(object, object)
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
-        self.setWindowModified(True)
+        self._mark_changed()
         self._revalidate()
 
     @Slot(str)
@@ -684,7 +708,7 @@ class MainWindow(QMainWindow):
         if self.session.start(task, model, train, steps=steps):
             self.loss_panel.set_x_goal(self._run_target_epoch)
             self.state_label.setText("Starting…" if fresh else "Continuing from the current weights…")
-            self.setWindowModified(True)
+            self._mark_changed()
         self._update_status()
 
     @Slot()
@@ -749,7 +773,7 @@ class MainWindow(QMainWindow):
         if not results:
             return
         if not self.isWindowModified():  # saved mid-run: what came after is not in the file yet
-            self.setWindowModified(True)
+            self._mark_changed()
         if self._visible(self.film_strip) or self._visible(self.gradient_flow):
             # Hidden views catch up when their tab is shown; a shown one is fed a few times a second.
             self._pending_results.extend(results)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDoubleSpinBox, QLineEdit, QMessageBox, QSpinBox
 
 from rnnstudio import cli
@@ -293,6 +294,32 @@ def test_unsaved_changes_prompt_on_new(qtbot, make_window, answer) -> None:
     assert child(w, QLineEdit, "inputEdit").text() == "hello"
 
 
+def test_undoing_every_edit_back_to_the_saved_strings_leaves_nothing_to_save(qtbot, make_window) -> None:
+    w = make_window()
+    edit = child(w, QLineEdit, "inputEdit")
+    replace_text(qtbot, edit, "hellx")
+    assert w.isWindowModified()
+    while w.act_undo.isEnabled():
+        w.act_undo.trigger()
+    assert edit.text() == "hello" and not w.isWindowModified()  # Quit and New need not ask
+    w.act_redo.trigger()
+    assert w.isWindowModified()
+    child(w, QSpinBox, "epochsSpin").setValue(123)  # not in the strings' undo history
+    while w.act_undo.isEnabled():
+        w.act_undo.trigger()
+    assert w.isWindowModified()  # the epochs still differ from the saved project
+
+
+def test_quit_has_a_shortcut_shown_once_in_its_tooltip(make_window) -> None:
+    w = make_window()
+    keys = [k.toString() for k in w.act_quit.shortcuts()]
+    assert keys and len(keys) == len(set(keys))
+    assert (
+        w.act_quit.toolTip()
+        == f"Quit ({' or '.join(k.toString(QKeySequence.NativeText) for k in w.act_quit.shortcuts())})"
+    )
+
+
 def test_save_and_open_round_trip_with_history(qtbot, make_window, tmp_path: Path) -> None:
     w = make_window()
     train_to_end(qtbot, w)
@@ -406,6 +433,7 @@ def test_saving_during_a_run_leaves_the_later_epochs_marked_unsaved(qtbot, make_
         click(qtbot, w, "trainButton")
         qtbot.waitUntil(lambda: len(log_rows(w)) >= 5, timeout=30_000)
         w._save_to(tmp_path / "mid.rnnproj.json")
+        assert w.state_label.text() == "Saved mid.rnnproj.json; training goes on…"
         click(qtbot, w, "stopButton")
     assert len(load_project(tmp_path / "mid.rnnproj.json").history) < len(w.history())
     assert w.isWindowModified()  # so Quit or New will ask before dropping the rest
