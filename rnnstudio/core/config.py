@@ -27,6 +27,9 @@ MAX_LR = 10.0
 MAX_DROPOUT = 0.99
 MAX_MOMENTUM = 0.999
 MAX_CLIP = 1e6
+# A non-zero dropout, momentum or clip below this is refused: torch, training in float32, reads it
+# as 0, and the window's boxes (which keep every double from 1e-306 up) would round it to another value.
+MIN_NONZERO = 1e-300
 MAX_THREADS = 256
 
 
@@ -79,6 +82,8 @@ class ModelConfig:
             found.append(Problem("num_layers", f"must be a whole number from 1 to {MAX_LAYERS}"))
         if not _is_number(self.dropout) or not 0.0 <= self.dropout <= MAX_DROPOUT:
             found.append(Problem("dropout", f"must be from 0 to {MAX_DROPOUT}"))
+        elif 0 < self.dropout < MIN_NONZERO:
+            found.append(Problem("dropout", _too_small(self.dropout, "0")))
         return found
 
     def combination_problems(self, vocab_size: int | None = None) -> list[Problem]:
@@ -139,12 +144,16 @@ class TrainConfig:
             found.append(Problem("lr", f"the learning rate must be from {MIN_LR:g} to {MAX_LR:g}"))
         if not _is_number(self.momentum) or not 0.0 <= self.momentum <= MAX_MOMENTUM:
             found.append(Problem("momentum", f"must be from 0 to {MAX_MOMENTUM}"))
+        elif 0 < self.momentum < MIN_NONZERO:
+            found.append(Problem("momentum", _too_small(self.momentum, "0")))
         if not _is_int(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
             found.append(Problem("epochs", f"must be a whole number from 1 to {MAX_EPOCHS:,}"))
         if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
             found.append(Problem("seed", f"must be a whole number from 0 to {MAX_SEED}"))
         if not _is_number(self.clip_grad_norm) or not 0.0 <= self.clip_grad_norm <= MAX_CLIP:
             found.append(Problem("clip_grad_norm", f"must be 0 (off) or a positive number up to {MAX_CLIP:g}"))
+        elif 0 < self.clip_grad_norm < MIN_NONZERO:
+            found.append(Problem("clip_grad_norm", _too_small(self.clip_grad_norm, "0 (off)")))
         if not _is_int(self.threads) or not 0 <= self.threads <= MAX_THREADS:
             found.append(Problem("threads", f"must be 0 (auto) or a whole number up to {MAX_THREADS}"))
         return found
@@ -169,6 +178,10 @@ def _choice_problems(cfg: ModelConfig | TrainConfig) -> list[Problem]:
         if allowed is not None and value not in allowed:
             found.append(Problem(f.name, f"is {value!r}; choose one of {', '.join(allowed)}"))
     return found
+
+
+def _too_small(value: float, zero: str) -> str:
+    return f"{value!r} is too small to tell from 0: use {zero} or at least {MIN_NONZERO:g}"
 
 
 def _is_int(v: Any) -> bool:

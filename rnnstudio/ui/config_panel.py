@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import html
+import math
+import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -14,6 +17,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +43,9 @@ from rnnstudio.core.problems import Problem
 from . import style
 
 _ERROR = style.ERROR
+
+# Qt's most: with it setValue keeps every double from 1e-306 up, bit for bit.
+MAX_DECIMALS = 323
 
 # Only widgets flagged with the dynamic "problem" property change look; everything else keeps the style's.
 _STYLE = f"""
@@ -123,17 +130,90 @@ _TIPS = {
 }
 
 
-class _CompactDoubleSpinBox(QDoubleSpinBox):
-    """A QDoubleSpinBox that stores many decimals but shows only the significant ones (0.05, not 0.050000)."""
+def shortest_text(value: float) -> str:
+    """The shortest text that reads back as exactly ``value``: 0.05, 0.0012345678, 1.5e-6, 1000000."""
+    if value == 0:
+        return "0"
+    mantissa, _, exponent = repr(float(value)).partition("e")
+    mantissa = mantissa.removesuffix(".0")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+# A number as typed, maybe in scientific notation; the partial form is what can still become one.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_PARTIAL_NUMBER = re.compile(r"[+-]?\d*\.?\d*([eE][+-]?\d*)?")
+
+
+class ExactDoubleSpinBox(QDoubleSpinBox):
+    """A QDoubleSpinBox that holds any float exactly and shows it in its shortest form.
+
+    A stock box rounds to its decimals (a project's lr 1.5e-6 became 2e-6, clip 1e-7 became 0, "off").
+    Here the decimals are Qt's maximum, so setValue keeps every double from 1e-306 up; the text is
+    the shortest one that reads back as the same double; typing accepts scientific notation (1e-3);
+    and a step lands on the decimal the user expects (0.05 + 0.001 = 0.051, not 0.051000000000000004).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Decimals first: setRange/setValue round to the current decimals. Qt caps them at 323.
+        self.setDecimals(MAX_DECIMALS)
 
     def textFromValue(self, value: float) -> str:
-        text = self.locale().toString(value, "f", self.decimals())
-        if not self.isGroupSeparatorShown():
-            text = text.replace(self.locale().groupSeparator(), "")
+        return shortest_text(value).replace(".", self.locale().decimalPoint())
+
+    def valueFromText(self, text: str) -> float:
+        special = self.specialValueText()
+        if special and text == special:
+            return self.minimum()
+        number = self._number(text)
+        return self.value() if number is None else number
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        special = self.specialValueText()
+        if special and text == special:
+            return QValidator.State.Acceptable, text, pos
+        plain = self._plain(text)
+        if special and plain and special.startswith(plain):
+            return QValidator.State.Intermediate, text, pos
+        if not _PARTIAL_NUMBER.fullmatch(plain) or (plain.startswith("-") and self.minimum() >= 0):
+            return QValidator.State.Invalid, text, pos
+        number = self._number(text)
+        if number is None:
+            return QValidator.State.Intermediate, text, pos
+        if self.minimum() <= number <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        # Like the stock box: more digits cannot bring a plain number back below the maximum
+        # (an exponent still could, so "2e" stays open).
+        if number > self.maximum() and "e" not in plain.lower():
+            return QValidator.State.Invalid, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        step = self.singleStep()
+        if self.stepType() == QAbstractSpinBox.StepType.AdaptiveDecimalStepType and value != 0:
+            # One power of ten below the value, as Qt does; going down from a power of ten, below that.
+            magnitude = abs(value) if (value < 0) == (steps < 0) else abs(value) / 1.01
+            step = 10.0 ** (math.floor(math.log10(magnitude)) - 1)
+        # Binary sums are a hair off the decimal (0.05 + 0.001); 15 digits drop only that hair.
+        target = float(f"{value + steps * step:.15g}")
+        self.setValue(min(max(target, self.minimum()), self.maximum()))
+        if self.style().styleHint(QStyle.StyleHint.SH_SpinBox_SelectOnStep, None, self):
+            self.selectAll()
+
+    def _plain(self, text: str) -> str:
+        """The text with a "." for the locale's decimal point; where that is not ".", a typed "." is refused
+        (in 1.000 it groups thousands, and reading it as 1 would change the value without a word)."""
         point = self.locale().decimalPoint()
-        if point in text:
-            text = text.rstrip("0").rstrip(point)
-        return text
+        text = text.strip()
+        return text if point == "." else text.replace(".", "?").replace(point, ".")
+
+    def _number(self, text: str) -> float | None:
+        plain = self._plain(text)
+        if not _NUMBER.fullmatch(plain):
+            return None
+        number = float(plain)
+        return number if math.isfinite(number) else None
 
 
 def _combo(items: Sequence[tuple[str, str]], name: str) -> QComboBox:
@@ -157,11 +237,9 @@ def _spin(name: str, low: int, high: int, special: str = "") -> QSpinBox:
     return spin
 
 
-def _double(name: str, low: float, high: float, decimals: int, step: float, special: str = "") -> QDoubleSpinBox:
-    spin = _CompactDoubleSpinBox()
+def _double(name: str, low: float, high: float, step: float, special: str = "") -> ExactDoubleSpinBox:
+    spin = ExactDoubleSpinBox()
     spin.setObjectName(name)
-    # Decimals first: setRange/setValue round to the current decimals.
-    spin.setDecimals(decimals)
     spin.setRange(low, high)
     spin.setSingleStep(step)
     spin.setSpecialValueText(special)
@@ -204,9 +282,9 @@ class ConfigPanel(QWidget):
         self.hidden_spin = _spin("hiddenSpin", 0, MAX_HIDDEN, "auto (= |V|)")
         self.layers_spin = _spin("layersSpin", 1, MAX_LAYERS)
         self.nonlinearity_combo = _combo((("tanh", "tanh"), ("relu", "relu")), "nonlinearityCombo")
-        # Ranges are the core's limits and 6 decimals keep any sensible value exact: a loaded
+        # Ranges are the core's limits and the boxes hold any float the core accepts exactly: a loaded
         # project must never be clamped or rounded into something else without a word.
-        self.dropout_spin = _double("dropoutSpin", 0.0, MAX_DROPOUT, 6, 0.05)
+        self.dropout_spin = _double("dropoutSpin", 0.0, MAX_DROPOUT, 0.05)
         self.head_combo = _combo((("none (hidden = logits)", "none"), ("linear", "linear")), "headCombo")
         self.params_label = QLabel()
         self.params_label.setObjectName("paramsLabel")
@@ -215,15 +293,15 @@ class ConfigPanel(QWidget):
         self.optimizer_combo = _combo(
             (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"), ("Adagrad", "adagrad")), "optimizerCombo"
         )
-        self.lr_spin = _double("lrSpin", MIN_LR, MAX_LR, 6, 0.01)
+        self.lr_spin = _double("lrSpin", MIN_LR, MAX_LR, 0.01)
         self.lr_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.momentum_spin = _double("momentumSpin", 0.0, MAX_MOMENTUM, 6, 0.05)
+        self.momentum_spin = _double("momentumSpin", 0.0, MAX_MOMENTUM, 0.05)
         self.epochs_spin = _spin("epochsSpin", 1, MAX_EPOCHS)
         self.epochs_spin.setGroupSeparatorShown(True)
         self.epochs_spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.seed_spin = _spin("seedSpin", 0, MAX_SEED)
         self.loss_combo = _combo((("mean", "mean"), ("sum (RNNCell program)", "sum")), "lossCombo")
-        self.clip_spin = _double("clipSpin", 0.0, MAX_CLIP, 6, 0.5, "off")
+        self.clip_spin = _double("clipSpin", 0.0, MAX_CLIP, 0.5, "off")
         self.device_combo = _combo((("auto", "auto"), ("cpu", "cpu"), ("cuda", "cuda")), "deviceCombo")
         auto_threads = TrainConfig(threads=0).resolved_threads()
         self.threads_spin = _spin("threadsSpin", 0, MAX_THREADS, f"auto (= {auto_threads})")
@@ -320,7 +398,7 @@ class ConfigPanel(QWidget):
             hidden_size=None if hidden == 0 else hidden,
             num_layers=self.layers_spin.value(),
             nonlinearity=self.nonlinearity_combo.currentData(),
-            dropout=round(self.dropout_spin.value(), self.dropout_spin.decimals()),
+            dropout=self.dropout_spin.value(),
             head=self.head_combo.currentData(),
         )
 
@@ -328,12 +406,12 @@ class ConfigPanel(QWidget):
         """The training configuration the controls show."""
         return TrainConfig(
             optimizer=self.optimizer_combo.currentData(),
-            lr=round(self.lr_spin.value(), self.lr_spin.decimals()),
-            momentum=round(self.momentum_spin.value(), self.momentum_spin.decimals()),
+            lr=self.lr_spin.value(),
+            momentum=self.momentum_spin.value(),
             epochs=self.epochs_spin.value(),
             seed=self.seed_spin.value(),
             loss_reduction=self.loss_combo.currentData(),
-            clip_grad_norm=round(self.clip_spin.value(), self.clip_spin.decimals()),
+            clip_grad_norm=self.clip_spin.value(),
             device=self.device_combo.currentData(),
             threads=self.threads_spin.value(),
         )

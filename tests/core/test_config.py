@@ -11,6 +11,7 @@ from rnnstudio.core.config import (
     CELLS,
     ENCODINGS,
     MAX_SEED,
+    MIN_NONZERO,
     ModelConfig,
     TrainConfig,
     check,
@@ -108,6 +109,7 @@ def test_bad_train_choice_names_field_and_lists_the_choices(field: str, value: s
         ("embedding_size", True, "whole number"),
         ("dropout", False, "from 0 to 0.99"),
         ("dropout", 0.995, "from 0 to 0.99"),  # beyond what the window's dropout box can hold
+        ("dropout", 5e-324, "use 0 or at least 1e-300"),  # nor can it hold this exactly
         ("hidden_size", 2.5, "whole number"),
     ],
 )
@@ -130,6 +132,7 @@ def test_bad_model_value_names_field_and_range(field: str, value: object, hint: 
         ("lr", 1e-7, "from 1e-06 to 10"),
         ("momentum", 1.0, "from 0 to 0.999"),
         ("momentum", -0.5, "from 0 to 0.999"),
+        ("momentum", 1e-310, "1e-310 is too small to tell from 0: use 0 or at least 1e-300"),
         ("epochs", 0, "from 1"),
         ("epochs", -5, "from 1"),
         ("epochs", 1.5, "whole number"),
@@ -141,6 +144,7 @@ def test_bad_model_value_names_field_and_range(field: str, value: object, hint: 
         ("clip_grad_norm", math.inf, "0 (off) or a positive number"),
         ("clip_grad_norm", math.nan, "0 (off) or a positive number"),
         ("clip_grad_norm", 2e6, "up to 1e+06"),
+        ("clip_grad_norm", 2.2250738585072014e-308, "use 0 (off) or at least 1e-300"),
         ("threads", -1, "0 (auto)"),
         ("threads", 1000, "up to 256"),
         ("threads", True, "0 (auto)"),
@@ -155,6 +159,8 @@ def test_bad_train_value_names_field_and_range(field: str, value: object, hint: 
 def test_limits_themselves_are_valid() -> None:
     assert TrainConfig(lr=10.0, seed=MAX_SEED, epochs=1, momentum=0.99, threads=256).problems() == []
     assert TrainConfig(seed=0, clip_grad_norm=0.0).problems() == []
+    assert TrainConfig(optimizer="sgd", momentum=MIN_NONZERO, clip_grad_norm=MIN_NONZERO).problems() == []
+    assert ModelConfig(dropout=MIN_NONZERO).problems() == []
     assert ModelConfig(cell="lstm", num_layers=8, dropout=0.5, hidden_size=4096, head="linear").problems(4) == []
 
 

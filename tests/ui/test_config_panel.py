@@ -6,15 +6,24 @@ import re
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QWidget
 
-from rnnstudio.core.config import MAX_SEED, ModelConfig, TrainConfig
+from rnnstudio.core.config import (
+    MAX_CLIP,
+    MAX_DROPOUT,
+    MAX_LR,
+    MAX_MOMENTUM,
+    MAX_SEED,
+    MIN_LR,
+    ModelConfig,
+    TrainConfig,
+)
 from rnnstudio.core.describe import count_parameters
 from rnnstudio.core.presets import presets
 from rnnstudio.core.problems import Problem
-from rnnstudio.ui.config_panel import ConfigPanel
+from rnnstudio.ui.config_panel import ConfigPanel, shortest_text
 
 CONTROLS = (
     "presetCombo",
@@ -115,6 +124,41 @@ def test_unusual_values_round_trip_exactly(panel) -> None:
     assert child(panel, "lrSpin").text() == "0.123456"
 
 
+FINE_VALUES = [
+    # (dropout, lr, momentum, clip): more digits than a 6-decimal box kept, and values it rounded away
+    (0.1234567, 0.0012345678, 0.9, 1e-7),
+    (0.0, 1.5e-6, 0.123456789, 0.0),
+    (0.30000000000000004, MIN_LR, 1e-12, MAX_CLIP),
+    (MAX_DROPOUT, MAX_LR, MAX_MOMENTUM, 1e-300),
+]
+
+
+@pytest.mark.parametrize(("dropout", "lr", "momentum", "clip"), FINE_VALUES)
+def test_float_values_round_trip_bit_for_bit(qtbot, panel, dropout, lr, momentum, clip) -> None:
+    model = ModelConfig(cell="lstm", num_layers=2, dropout=dropout)
+    train = TrainConfig(optimizer="sgd", lr=lr, momentum=momentum, clip_grad_norm=clip)
+    with qtbot.assertNotEmitted(panel.config_changed):
+        panel.set_config(model, train)
+    assert panel.model_config() == model
+    assert panel.train_config() == train
+    for name, value in (("dropoutSpin", dropout), ("lrSpin", lr), ("momentumSpin", momentum), ("clipSpin", clip)):
+        text = child(panel, name).text()
+        assert len(text) <= 23, text  # readable, not 323 decimals
+        if text != "off":
+            assert float(text) == value, f"{name} shows {text!r} for {value!r}"
+
+
+def test_fine_values_are_shown_in_their_shortest_form(panel) -> None:
+    panel.set_config(ModelConfig(), TrainConfig(lr=1.5e-6, clip_grad_norm=1e-7))
+    assert child(panel, "lrSpin").text() == "1.5e-6"
+    assert child(panel, "clipSpin").text() == "1e-7"
+    panel.set_config(ModelConfig(), TrainConfig(lr=0.0012345678, clip_grad_norm=MAX_CLIP))
+    assert child(panel, "lrSpin").text() == "0.0012345678"
+    assert child(panel, "clipSpin").text() == "1000000"
+    panel.set_config(ModelConfig(), TrainConfig(clip_grad_norm=0.0))
+    assert child(panel, "clipSpin").text() == "off"
+
+
 def test_set_config_rejects_a_choice_the_panel_cannot_show(panel) -> None:
     with pytest.raises(ValueError, match="cell"):
         panel.set_config(ModelConfig(cell="transformer"), TrainConfig())
@@ -176,6 +220,84 @@ def test_typing_a_learning_rate_gives_that_rate(qtbot, panel) -> None:
     qtbot.keyClick(child(panel, "lrSpin").lineEdit(), Qt.Key.Key_Return)
     assert child(panel, "lrSpin").text() == "0.01"
     assert panel.train_config().lr == 0.01
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "field", "value", "shown"),
+    [
+        ("lrSpin", "0.0012345678", "lr", 0.0012345678, "0.0012345678"),
+        ("lrSpin", "1e-3", "lr", 0.001, "0.001"),
+        ("lrSpin", "1.5E-6", "lr", 1.5e-6, "1.5e-6"),
+        ("clipSpin", "1e-7", "clip_grad_norm", 1e-7, "1e-7"),  # a 6-decimal box made this 17
+        ("clipSpin", "off", "clip_grad_norm", 0.0, "off"),
+        ("dropoutSpin", "0.1234567", "dropout", 0.1234567, "0.1234567"),
+        ("momentumSpin", ".95", "momentum", 0.95, "0.95"),
+    ],
+)
+def test_a_typed_value_is_kept_as_typed(qtbot, panel, name, typed, field, value, shown) -> None:
+    panel.set_config(ModelConfig(cell="gru", num_layers=2), TrainConfig(optimizer="sgd", clip_grad_norm=2.0))
+    seen: list[object] = []
+    panel.config_changed.connect(lambda m, t: seen.append(getattr(m if hasattr(m, field) else t, field)))
+    spin = child(panel, name)
+    type_into(qtbot, spin, typed)
+    assert seen and seen[-1] == value
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Return)
+    config = panel.model_config() if field == "dropout" else panel.train_config()
+    assert getattr(config, field) == value
+    assert spin.text() == shown
+
+
+def test_a_comma_locale_shows_and_reads_its_own_decimal_point(qtbot, panel) -> None:
+    lr = child(panel, "lrSpin")
+    lr.setLocale(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    panel.set_config(ModelConfig(), TrainConfig(lr=0.0012345678))
+    assert lr.text() == "0,0012345678"
+    type_into(qtbot, lr, "1,5e-6")
+    assert panel.train_config().lr == 1.5e-6
+    type_into(qtbot, lr, "1.5")  # "." groups thousands here: refused, not read as 1.5 or 15
+    assert panel.train_config().lr == 1.0 and lr.text() == "1"
+
+
+def test_typing_outside_the_range_never_reaches_the_configuration(qtbot, panel) -> None:
+    panel.set_config(ModelConfig(), TrainConfig(lr=0.05))
+    lr = child(panel, "lrSpin")
+    seen: list[float] = []
+    panel.config_changed.connect(lambda _m, t: seen.append(t.lr))
+    type_into(qtbot, lr, "20")  # the 0 is refused, as a stock box does: no more digits bring 20 below 10
+    assert lr.text() == "2" and panel.train_config().lr == 2.0
+    # above, below, beyond a float: Return keeps the last value in range (the first digit, typed on the way)
+    for typed, kept in (("5e1", 5.0), ("1e-7", 1.0), ("1e999", 1.0)):
+        type_into(qtbot, lr, typed)
+        qtbot.keyClick(lr.lineEdit(), Qt.Key.Key_Return)
+        assert panel.train_config().lr == kept, typed
+        assert lr.text() == shortest_text(kept)
+    type_into(qtbot, lr, "x")
+    assert lr.text() != "x"
+    assert seen and all(MIN_LR <= v <= MAX_LR for v in seen)
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "steps", "expected"),
+    [
+        ("lrSpin", 0.05, 1, 0.051),  # one power of ten below the value; a binary sum gives 0.051000000000000004
+        ("lrSpin", 0.05, -1, 0.049),
+        ("lrSpin", 0.1, -1, 0.099),
+        ("lrSpin", 1.5e-6, -1, 1.4e-6),
+        ("lrSpin", 0.0012345678, 1, 0.0013345678),
+        ("lrSpin", MIN_LR, -1, MIN_LR),
+        ("lrSpin", MAX_LR, 1, MAX_LR),
+        ("dropoutSpin", 0.1, 1, 0.15),  # 0.1 + 0.05 is 0.15000000000000002 in binary
+        ("dropoutSpin", 0.97, 1, MAX_DROPOUT),
+        ("clipSpin", 1e-7, 1, 0.5000001),
+        ("clipSpin", 0.5, -1, 0.0),
+    ],
+)
+def test_a_step_lands_on_the_decimal_and_inside_the_range(qtbot, panel, name, start, steps, expected) -> None:
+    spin = child(panel, name)
+    spin.setValue(start)
+    spin.stepBy(steps)
+    assert spin.value() == expected
+    assert spin.text() == ("off" if expected == 0 and name == "clipSpin" else shortest_text(expected))
 
 
 def test_typing_epochs_and_hidden_size(qtbot, panel) -> None:

@@ -13,11 +13,20 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QDoubleSpinBox, QLineEdit, QMessageBox, QSpinBox
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+)
 
 from rnnstudio import cli
 from rnnstudio.core.presets import get_preset
-from rnnstudio.core.project_io import load_project
+from rnnstudio.core.project_io import load_project, save_project
 from rnnstudio.core.results import EpochResult
 from rnnstudio.core.trainer import Trainer
 from rnnstudio.ui.main_window import MainWindow, about_text
@@ -446,6 +455,55 @@ def test_history_is_saved_only_with_the_settings_that_made_it(qtbot, make_window
     w._save_to(tmp_path / "edited.rnnproj.json")
     saved = load_project(tmp_path / "edited.rnnproj.json")
     assert saved.task.pairs[0].target == "xxxxx" and saved.history == ()
+
+
+@pytest.mark.parametrize(
+    ("model_changes", "train_changes"),
+    [
+        ({}, {"lr": 0.0012345678}),
+        ({}, {"lr": 1.5e-6, "clip_grad_norm": 1e-7}),  # were opened as 2e-6 and 0 (clipping off)
+        ({"num_layers": 2, "dropout": 0.1234567}, {"optimizer": "sgd", "momentum": 0.123456789, "lr": 0.3}),
+    ],
+    ids=["lr-10-digits", "lr-and-clip-tiny", "dropout-momentum"],
+)
+def test_a_project_opens_and_saves_as_with_its_values_and_history_unchanged(
+    make_window, monkeypatch, tmp_path: Path, model_changes, train_changes
+) -> None:
+    base = get_preset("rnn-embedding").project
+    project = replace(
+        base,
+        model=replace(base.model, **model_changes),
+        train=replace(base.train, **train_changes),
+        history=tuple(epoch_results(10)),
+    )
+    opened, saved = tmp_path / "opened.rnnproj.json", tmp_path / "saved.rnnproj.json"
+    save_project(project, opened)
+    w = make_window()
+    assert w.open_project(opened)
+    assert w.model_config() == project.model and w.train_config() == project.train
+    assert not w.isWindowModified()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
+    assert w.save_as()
+    before, after = json.loads(opened.read_text("utf-8")), json.loads(saved.read_text("utf-8"))
+    assert after["model"] == before["model"] and after["train"] == before["train"]
+    assert len(after["history"]) == 10 and after["history"] == before["history"]
+    assert saved.read_bytes() == opened.read_bytes()
+
+
+def test_a_project_the_cli_saved_opens_in_the_window_with_the_same_values(make_window, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "cli.rnnproj.json"
+    argv = ["train", "--lr", "1.5e-6", "--clip", "1e-7", "--epochs", "2", "--save-project", str(path), "--jsonl"]
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    saved = load_project(path)
+    assert (saved.train.lr, saved.train.clip_grad_norm, len(saved.history)) == (1.5e-6, 1e-7, 2)
+    w = make_window()
+    assert w.open_project(path)
+    assert w.train_config() == saved.train and w.model_config() == saved.model
+    assert child(w, QDoubleSpinBox, "lrSpin").text() == "1.5e-6"
+    assert child(w, QDoubleSpinBox, "clipSpin").text() == "1e-7"
+    assert not w.isWindowModified()
+    assert w.project().history == saved.history, "the CLI's epochs are kept for the next save"
 
 
 def test_views_follow_the_selected_pair_by_content_after_edits(qtbot, make_window) -> None:
