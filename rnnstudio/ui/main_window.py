@@ -69,6 +69,7 @@ from .config_panel import ConfigPanel
 from .film_strip import FilmStrip
 from .gradient_flow import GradientFlowView
 from .loss_plot import LossPanel
+from .numbers import format_loss
 from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
 from .steady import fix_label_size
@@ -839,7 +840,7 @@ class MainWindow(QMainWindow):
         text = outcome.message[:1].upper() + outcome.message[1:]
         if self._history and outcome.status in (FINISHED, STOPPED):
             last = self._history[-1]
-            text += f"; loss {last.loss:.4f}, predicted {' | '.join(last.predictions)}"
+            text += f"; loss {format_loss(last.loss)}, predicted {' | '.join(last.predictions)}"
         self.state_label.setText(text)
         if outcome.status in (DIVERGED, FAILED):
             self.banner.show_message(text, error=True)
