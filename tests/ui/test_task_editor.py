@@ -504,6 +504,27 @@ def test_out_of_vocabulary_characters_are_highlighted(qtbot, editor):
     assert not editor.oov_label.isVisibleTo(editor)
 
 
+def test_hundreds_of_unknown_characters_do_not_make_the_editor_grow(qtbot, editor):
+    editor.show()
+    heights = {}
+    for n in (8, 60, 500):
+        editor.set_task(Task.of([("xyzw" * (n // 4), "ohlol")], vocab="ehlo"))
+        editor.set_problems(editor.task().problems())
+        heights[n] = editor.minimumSizeHint().height()
+    # 500 unknown characters: five listed, one line for the rest; the target's problem still shows.
+    lines = editor.problem_label.text().splitlines()
+    assert lines[:4] == [
+        f"• pair 1, input, position {k}: {c!r} is not in the vocabulary" for k, c in enumerate("xyzw", 1)
+    ]
+    assert lines[4].startswith("• pair 1, target, position 6: has 5 characters but its input has 500")
+    assert lines[5:] == ["• … and 496 more"]
+    assert plain(editor.oov_label).endswith(
+        "(not in the vocabulary: x at 1, y at 2, z at 3, w at 4, x at 5, … and 495 more)"
+    )
+    assert editor.input_edit.toolTip().splitlines()[-1] == "… and 495 more"
+    assert heights[500] == heights[60] <= heights[8] + 60
+
+
 # ----- encoding preview -----------------------------------------------------------------------
 
 
