@@ -827,12 +827,27 @@ class TaskEditor(QWidget):
                 action.triggered.connect(self._stack.undo if undo else self._stack.redo)
         return menu
 
+    def _typing_to_undo(self, watched: QObject, redo: bool) -> bool:
+        """Whether ``watched`` is a line edit with typing of its own to undo (or redo) first.
+
+        The pair fields' typing is on the stack; another field (the characters to add to the
+        vocabulary) keeps its own history, which Ctrl+Z works through before going on to the stack.
+        """
+        if not isinstance(watched, QLineEdit) or watched in self._edits.values() or watched.isReadOnly():
+            return False
+        return watched.isRedoAvailable() if redo else watched.isUndoAvailable()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Send Undo/Redo keys pressed anywhere in the editor to the QUndoStack (one history)."""
+        """Send Undo/Redo keys pressed anywhere in the editor to the QUndoStack (one history).
+
+        A line edit with a history of its own undoes its typing first (see _typing_to_undo).
+        """
         kind = event.type()
         if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent):
             undo = event.matches(QKeySequence.StandardKey.Undo)
             redo = event.matches(QKeySequence.StandardKey.Redo)
+            if (undo or redo) and self._typing_to_undo(watched, redo):
+                return super().eventFilter(watched, event)  # the field claims the key and undoes its typing
             if undo or redo:
                 if kind == QEvent.Type.ShortcutOverride:
                     # Claim the key so neither a window-wide shortcut nor QLineEdit's private undo runs.
@@ -842,6 +857,10 @@ class TaskEditor(QWidget):
                     if redo:
                         self._stack.redo()
                     else:
+                        if self._typing_to_undo(watched, redo=True):
+                            # Past the field's typing into the stack: drop the field's redo, or Ctrl+Shift+Z
+                            # would redo that typing instead of the step just undone (one linear history).
+                            watched.setText(watched.text())
                         self._stack.undo()
                 return True
         return super().eventFilter(watched, event)

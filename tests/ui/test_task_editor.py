@@ -372,6 +372,46 @@ def test_ctrl_z_undoes_once_with_an_app_undo_action(qtbot):
     assert editor.task() == HELLO
 
 
+def test_ctrl_z_in_the_vocabulary_add_field_undoes_its_typing_first(qtbot):
+    # In a window whose Edit > Undo (Ctrl+Z) drives the editor's stack, as in the app.
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    editor = TaskEditor()
+    window.setCentralWidget(editor)
+    stack = editor.undo_stack()
+    action = stack.createUndoAction(window)
+    action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+    window.menuBar().addMenu("Edit").addAction(action)
+    editor.set_task(HELLO)
+    shown(qtbot, window)
+    strip = editor.vocab_strip
+    qtbot.mouseClick(strip.explicit_button, Qt.MouseButton.LeftButton)
+    add = strip.add_edit
+    focus(qtbot, add)
+    qtbot.keyClicks(add, "xy")
+    ctrl_z = Qt.KeyboardModifier.ControlModifier
+    redo = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    # The field's own typing first: the vocabulary and the stack stay as they were.
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    assert add.text() == "" and stack.index() == 1 and editor.task().vocab == ("e", "h", "l", "o")
+    qtbot.keyClick(add, Qt.Key.Key_Z, redo)
+    assert add.text() == "xy" and stack.index() == 1
+    # Added: the field empties, and Ctrl+Z in it, with no typing left to undo, undoes the Add.
+    qtbot.keyClick(add, Qt.Key.Key_Return)
+    assert editor.task().vocab == ("e", "h", "l", "o", "x", "y") and add.text() == ""
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    assert editor.task().vocab == ("e", "h", "l", "o") and stack.index() == 1
+    qtbot.keyClick(add, Qt.Key.Key_Z, redo)
+    assert editor.task().vocab == ("e", "h", "l", "o", "x", "y") and stack.index() == 2
+    # One linear history: undone past the field's typing, redo redoes the editor's step, not the typing.
+    qtbot.keyClicks(add, "q")
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    assert add.text() == "" and stack.index() == 1
+    qtbot.keyClick(add, Qt.Key.Key_Z, redo)
+    assert add.text() == "" and stack.index() == 2
+
+
 def test_context_menu_undo_uses_the_stack(qtbot, editor):
     qtbot.keyClicks(editor.input_edit, "ab")
     menu = editor._edit_menu(editor.input_edit)
