@@ -908,6 +908,7 @@ class MainWindow(QMainWindow):
         self.step_inspector.clear()
         self.step_inspector.set_snapshot_epochs([])
         self.try_it.set_inference(None)
+        self.try_it.set_weights_epoch(None)
         chars = self._run_vocab.chars if self._run_vocab is not None else task.vocabulary().chars
         self.step_inspector.set_vocabulary(chars)
         self.try_it.set_vocabulary(chars)
@@ -993,6 +994,8 @@ class MainWindow(QMainWindow):
 
     def _request_try(self, text: str) -> None:
         snapshot = self.snapshots.latest()
+        # Named even with nothing typed: paused or after a run, there are trained weights to try.
+        self.try_it.set_weights_epoch(snapshot.epoch if snapshot is not None and self._run_model is not None else None)
         if not text or self.try_it.problems():
             return
         if snapshot is None or self._run_model is None or self._run_vocab is None:
