@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPixmap,
+    QTextDocument,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -45,6 +46,9 @@ BACKGROUND = QColor(style.BACKGROUND)
 #: Overview colours (empty, right, wrong): stronger than the cells', since they are a pixel or two tall.
 OVERVIEW_COLOURS = np.array([[0xEA, 0xEE, 0xF2], [0x4A, 0xC2, 0x6B], [0xFA, 0x45, 0x49]], dtype=np.uint8)
 FRAME_COLOUR = QColor("#0969da")
+EMPTY_HINT = "No epochs yet: train to see each position's prediction, epoch by epoch."
+#: Width the empty grid keeps for its hint (word-wrapped in it), however few columns the string has.
+HINT_WIDTH = 240
 
 
 def _nice_strides():
@@ -85,6 +89,9 @@ def _ordinal(n: int) -> str:
 
 class _FilmCanvas(QAbstractScrollArea):
     """Paints the grid: a fixed header (position, input, target), a fixed epoch column, cells that scroll."""
+
+    #: How the no-epochs hint is drawn in hint_rect(): centred, word-wrapped.
+    HINT_FLAGS = Qt.AlignCenter | Qt.TextWordWrap
 
     def __init__(self, strip: FilmStrip) -> None:
         super().__init__(strip)
@@ -289,12 +296,15 @@ class _FilmCanvas(QAbstractScrollArea):
         if rows == 0:
             painter.setPen(MUTED_TEXT)
             painter.setFont(self.font())
-            painter.drawText(
-                QRect(ew, hh, vp.width() - ew, vp.height() - hh),
-                Qt.AlignCenter,
-                "No epochs yet: train to see each position's prediction, epoch by epoch.",
-            )
+            painter.drawText(self.hint_rect(), self.HINT_FLAGS, EMPTY_HINT)
         painter.end()
+
+    def hint_rect(self) -> QRect:
+        """Where the no-epochs hint is painted, word-wrapped: the grid's body, inside a margin."""
+        vp = self.viewport().rect()
+        return QRect(
+            self.epoch_w + 6, self.header_h + 6, vp.width() - self.epoch_w - 12, vp.height() - self.header_h - 12
+        )
 
     # --------------------------------------------------------------- events
     def viewportEvent(self, event: QEvent) -> bool:
@@ -447,8 +457,9 @@ class FilmStrip(QWidget):
         self.caption.setObjectName("filmStripCaption")
         self.caption.setTextFormat(Qt.RichText)
         self.caption.setContentsMargins(6, 3, 6, 3)
-        # Long strings make a long caption: it is clipped (full text in the tooltip), never widens the panel.
+        # Long strings make a long caption: it is elided (full text in the tooltip), never widens the panel.
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self._caption_parts = ("", "", "")  # input, target, rows: what _fit_caption elides to the width
         self.canvas = _FilmCanvas(self)
         self.overview = _FilmOverview(self)
         body = QHBoxLayout()
@@ -592,6 +603,8 @@ class FilmStrip(QWidget):
         # The grid is only as wide as its columns, so a short string leaves room for the overview beside it.
         scroll_w = self.canvas.verticalScrollBar().sizeHint().width()
         widest = self.canvas.epoch_w + self._columns * self.canvas.cell_w + scroll_w + 2
+        if n == 0:
+            widest = max(widest, self.canvas.epoch_w + HINT_WIDTH + 12)  # room for the hint, in a few lines
         if self.canvas.maximumWidth() != widest:
             self.canvas.setMaximumWidth(widest)
         self.overview.set_flags(self.flags())
@@ -637,10 +650,6 @@ class FilmStrip(QWidget):
             what = f"pair {self._pair + 1}: <b>{_html(self._input)}</b> → <b>{_html(self._target)}</b>"
         else:
             what = f"pair {self._pair + 1}"
-        legend = (
-            f"<span style='background:{RIGHT_BACKGROUND.name()}; color:{RIGHT_TEXT.name()}'>&nbsp;right&nbsp;</span> "
-            f"<span style='background:{WRONG_BACKGROUND.name()}; color:{WRONG_TEXT.name()}'>&nbsp;wrong&nbsp;</span>"
-        )
         if n == 0:
             rows = "no epochs yet"
         elif shown == n:
@@ -649,11 +658,50 @@ class FilmStrip(QWidget):
             e = self.shown_epochs()
             stride = e[2] - e[1] if shown > 3 else e[-1] - e[0]
             rows = f"{shown} of {n} epochs (every {_ordinal(stride)} and the latest), newest at the bottom"
-        self.caption.setText(f"{legend} &nbsp; {what} &nbsp;·&nbsp; {rows}")
+        self._caption_parts = (self._input, self._target, rows)
+        self._fit_caption()
         self.caption.setToolTip(
             f"{what}<br>{rows}<br>Each row is an epoch, each column a position of the target; a cell is green "
             "when the prediction at that position equals the target's character."
         )
+
+    def caption_text(self) -> str:
+        """The caption as it reads on screen (elided to the panel's width)."""
+        doc = QTextDocument()
+        doc.setHtml(self.caption.text())
+        return " ".join(doc.toPlainText().split())  # non-breaking spaces that space the legend: one space
+
+    def _fit_caption(self) -> None:
+        """Set the caption, eliding the epochs note, then the pair's strings, to what the panel's width holds."""
+        source, target, rows = self._caption_parts
+        plain = self.caption.fontMetrics()
+        bold_font = QFont(self.caption.font())
+        bold_font.setBold(True)
+        bold = QFontMetrics(bold_font)
+        room = self.caption.contentsRect().width() - 4
+        legend = (
+            f"<span style='background:{RIGHT_BACKGROUND.name()}; color:{RIGHT_TEXT.name()}'>&nbsp;right&nbsp;</span> "
+            f"<span style='background:{WRONG_BACKGROUND.name()}; color:{WRONG_TEXT.name()}'>&nbsp;wrong&nbsp;</span>"
+        )
+        room -= plain.horizontalAdvance("\xa0right\xa0 \xa0wrong\xa0 \xa0 ")
+        head = f"pair {self._pair + 1}"
+        room -= plain.horizontalAdvance(head)
+        if source or target:
+            room -= plain.horizontalAdvance(": → ")
+            # The strings keep at least half the room left, shared between them; the note gets the rest.
+            strings = bold.horizontalAdvance(source) + bold.horizontalAdvance(target)
+            if strings > room // 2:
+                source = bold.elidedText(source, Qt.ElideRight, max(room // 4, bold.horizontalAdvance("M…")))
+                target = bold.elidedText(target, Qt.ElideRight, max(room // 4, bold.horizontalAdvance("M…")))
+            room -= bold.horizontalAdvance(source) + bold.horizontalAdvance(target)
+            head += f": <b>{_html(source)}</b> → <b>{_html(target)}</b>"
+        room -= plain.horizontalAdvance(" \xa0·\xa0 ")
+        rows = plain.elidedText(rows, Qt.ElideRight, max(room, 0))
+        self.caption.setText(f"{legend} &nbsp; {head} &nbsp;·&nbsp; {_html(rows)}")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
 
 
 def _html(text: str) -> str:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFontDatabase
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFontDatabase, QTextOption
+from PySide6.QtWidgets import QComboBox, QGraphicsTextItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.results import EpochResult, WeightSnapshot
 from . import style
@@ -18,6 +18,10 @@ TEXT_COLOUR = style.TEXT
 MUTED_COLOUR = style.MUTED
 BACKGROUND = style.BACKGROUND
 CLIP_COLOUR = style.ERROR
+#: Heatmap cells whose norm is NaN or inf: outside the colour scale, which a diverged run would otherwise
+#: paint in its lowest colour, as if the gradient had vanished rather than exploded.
+NON_FINITE_COLOUR = "#ff00d4"
+EMPTY_HINT = "No gradient snapshots yet: they arrive while training runs."
 NORM_LABEL = "‖∂L/∂hₜ‖"
 #: One colour per layer in the line plot (layer 1 first).
 LAYER_COLOURS = ("#0969da", "#bc4c00", "#8250df", "#1a7f37", "#bf3989", "#6e7781", "#953800", "#0a3069")
@@ -33,6 +37,8 @@ def format_norm(value: float) -> str:
     """A norm for a label: plain decimals between 0.001 and 10,000, scientific notation beyond."""
     if value == 0:
         return "0"
+    if not math.isfinite(value):
+        return str(value)  # nan, inf
     if 1e-3 <= abs(value) < 1e4:
         return f"{value:.4g}"
     return f"{value:.2g}".replace("e-0", "e-").replace("e+0", "e")
@@ -57,6 +63,40 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     if len(ticks) < 2:  # less than a factor of two: label the ends
         ticks = [(lo, format_norm(10.0**lo)), (hi, format_norm(10.0**hi))]
     return ticks
+
+
+class _ViewNote:
+    """A muted message centred in a ViewBox and word-wrapped to its width, so that no plot is too narrow for it."""
+
+    MARGIN = 8
+
+    def __init__(self, view: pg.ViewBox) -> None:
+        self._view = view
+        self.item = QGraphicsTextItem(view)  # a child of the box, not of its data: pixel coordinates
+        self.item.setDefaultTextColor(QColor(MUTED_COLOUR))
+        option = QTextOption(Qt.AlignHCenter)
+        option.setWrapMode(QTextOption.WordWrap)
+        self.item.document().setDefaultTextOption(option)
+        self.item.setZValue(10)
+        self.item.hide()
+        view.sigResized.connect(self._place)
+
+    def set_text(self, text: str) -> None:
+        """Show ``text`` ("" hides the note)."""
+        if text != self.item.toPlainText():
+            self.item.setPlainText(text)
+        self.item.setVisible(bool(text))
+        self._place()
+
+    def text(self) -> str:
+        """The message shown, or "" when hidden."""
+        return self.item.toPlainText() if self.item.isVisible() else ""
+
+    def _place(self, *_args) -> None:
+        rect = self._view.boundingRect()
+        self.item.setTextWidth(max(rect.width() - 2 * self.MARGIN, 40.0))
+        height = self.item.boundingRect().height()
+        self.item.setPos(rect.left() + self.MARGIN, rect.top() + max((rect.height() - height) / 2, 0.0))
 
 
 def _visible_char(ch: str) -> str:
@@ -109,6 +149,13 @@ class GradientFlowView(QWidget):
         self.layer_combo.addItem("layer 1")
         self.clip_label = QLabel("clipping off")
         self.clip_label.setObjectName("gradClipLabel")
+        self.non_finite_label = QLabel(f"<span style='color:{NON_FINITE_COLOUR}'>■</span> NaN / inf")
+        self.non_finite_label.setObjectName("gradNonFiniteLabel")
+        self.non_finite_label.setToolTip(
+            "Cells in this colour hold a non-finite norm (NaN or inf): the gradient overflowed.\n"
+            "Exploding gradients, not vanishing ones: the run diverged; try a lower learning rate or clipping."
+        )
+        self.non_finite_label.hide()
         self.readout_label = QLabel("")
         self.readout_label.setObjectName("gradReadout")
         self.readout_label.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
@@ -121,6 +168,8 @@ class GradientFlowView(QWidget):
         bar.addWidget(self.layer_combo)
         bar.addSpacing(10)
         bar.addWidget(self.clip_label)
+        bar.addSpacing(10)
+        bar.addWidget(self.non_finite_label)
         bar.addWidget(self.readout_label, 1)
 
         # ------------------------------------------------------------ plots
@@ -173,6 +222,9 @@ class GradientFlowView(QWidget):
         self.heat_plot.setLabel("bottom", "time step", color=TEXT_COLOUR)
         self.heat_image = pg.ImageItem(axisOrder="row-major")
         self.heat_plot.addItem(self.heat_image)
+        # NaN / inf cells, drawn over the heatmap in their own colour (transparent elsewhere).
+        self.non_finite_image = pg.ImageItem(axisOrder="row-major")
+        self.heat_plot.addItem(self.non_finite_image)
         self.clip_plot.setYLink(self.heat_plot)
         layout_item.addItem(self.heat_plot, 0, 1)
 
@@ -209,10 +261,9 @@ class GradientFlowView(QWidget):
         layout_item.layout.setColumnStretchFactor(3, 4)
         layout_item.layout.setColumnSpacing(2, 14)
 
-        self.empty_text = pg.TextItem(
-            "No gradient snapshots yet: they arrive while training runs.", color=MUTED_COLOUR, anchor=(0.5, 0.5)
-        )
-        self.heat_plot.addItem(self.empty_text, ignoreBounds=True)
+        # What an empty plot would otherwise leave unsaid: no snapshots yet, or nothing finite to draw.
+        self.heat_note = _ViewNote(self.heat_plot.vb)
+        self.line_note = _ViewNote(self.line_plot.vb)
 
         main = QVBoxLayout(self)
         main.setContentsMargins(0, 0, 0, 0)
@@ -381,7 +432,7 @@ class GradientFlowView(QWidget):
         else:
             self._matrix = np.zeros((0, 0, 0))
         self._sync_layer_combo()
-        positive = self._matrix[self._matrix > 0]
+        positive = self._matrix[(self._matrix > 0) & np.isfinite(self._matrix)]
         if positive.size:
             lo, hi = float(np.log10(positive.min())), float(np.log10(positive.max()))
             if hi - lo < 1e-6:
@@ -410,11 +461,13 @@ class GradientFlowView(QWidget):
         steps = self._matrix.shape[2] if self._matrix.size else 0
         if rows == 0 or steps == 0:
             self.heat_image.clear()
+            self.non_finite_image.clear()
+            self.non_finite_label.hide()
             self.clip_image.clear()
             self.clip_frame.setData([], [])
-            self.empty_text.setPos(0.5, 0.5)
             self._range(self.heat_plot, (0, 1), (0, 1))
-            self.empty_text.show()
+            self.heat_note.set_text(EMPTY_HINT)
+            self.line_note.set_text("")
             # Nothing to measure: no numbers on the axes, rather than a made-up 0..1.
             for name, axis in (
                 ("heat left", self.heat_plot.getAxis("left")),
@@ -430,14 +483,24 @@ class GradientFlowView(QWidget):
                 curve.setData([], [])
             self._title("latest snapshot")
             return
-        self.empty_text.hide()
+        self.heat_note.set_text("")
         lo, hi = self._levels
-        with np.errstate(divide="ignore"):
-            image = np.log10(self.displayed_matrix())
-        zero = ~np.isfinite(image)
-        image[zero] = lo
+        norms = self.displayed_matrix()
+        non_finite = ~np.isfinite(norms)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            image = np.log10(norms)
+        image[~np.isfinite(image)] = lo  # zeros: the bottom of the scale (non-finite cells are painted over)
         self.heat_image.setImage(image, autoLevels=False, levels=(lo, hi))
         self.heat_image.setRect(QRectF(0.5, -0.5, steps, rows))
+        if non_finite.any():
+            overlay = np.zeros((rows, steps, 4), dtype=np.uint8)
+            overlay[non_finite] = QColor(NON_FINITE_COLOUR).getRgb()
+            self.non_finite_image.setImage(overlay, autoLevels=False, levels=(0, 255))
+            self.non_finite_image.setRect(QRectF(0.5, -0.5, steps, rows))
+            self.non_finite_label.show()
+        else:
+            self.non_finite_image.clear()
+            self.non_finite_label.hide()
         self._range(self.heat_plot, (0.5, steps + 0.5), (-0.5, rows - 0.5))
         self._set_epoch_ticks()
         self._set_step_ticks()
@@ -506,15 +569,18 @@ class GradientFlowView(QWidget):
         for i, curve in enumerate(self._curves):
             if i < layers:
                 y = latest[i].astype(np.float64)
-                y = np.where(y > 0, y, np.nan)  # log axis: zeros have no place, leave a gap
-                curve.setData(x, y)
+                y = np.where((y > 0) & np.isfinite(y), y, np.nan)  # log axis: zeros, NaN and inf leave a gap
+                if np.isnan(y).all():
+                    curve.setData([], [])  # all gaps (the note says why); pyqtgraph warns on an all-NaN curve
+                else:
+                    curve.setData(x, y)
                 curve.show()
             else:
                 curve.setData([], [])
                 curve.hide()
         # Whole decades (log10 view units): the axis is redrawn only when a norm crosses one,
         # not on every update, and the curves do not jump about as they would with auto-range.
-        positive = latest[latest > 0]
+        positive = latest[(latest > 0) & np.isfinite(latest)]
         if positive.size:
             lo = math.floor(float(np.log10(positive.min())))
             hi = max(math.ceil(float(np.log10(positive.max()))), lo + 1)
@@ -531,6 +597,23 @@ class GradientFlowView(QWidget):
                 for i in range(layers)
             )
         self._title(f"latest snapshot: epoch {self._epochs[-1]}{names}")
+        self.line_note.set_text(self._latest_note(latest))
+
+    def _latest_note(self, latest: np.ndarray) -> str:
+        """Why some or all of the latest snapshot's points are missing from its log plot ("" if none are)."""
+        epoch = self._epochs[-1]
+        non_finite = int(np.count_nonzero(~np.isfinite(latest)))
+        zeros = int(np.count_nonzero(latest == 0))
+        if non_finite == latest.size:
+            return (
+                f"Nothing to plot: every norm of epoch {epoch} is NaN or inf. "
+                "The gradients exploded and the run diverged."
+            )
+        if non_finite:
+            return f"Gaps: {non_finite} of {latest.size} norms of epoch {epoch} are NaN or inf (exploding gradients)."
+        if zeros == latest.size:
+            return f"Nothing to plot: every norm of epoch {epoch} is 0, and a log axis has no 0."
+        return ""
 
     def _update_clip_label(self) -> None:
         if self._clip_limit <= 0:
@@ -571,11 +654,12 @@ class GradientFlowView(QWidget):
         steps = self._matrix.shape[2]
         if not (0 <= row < rows and 0 <= step < steps):
             return ""
-        value = self._matrix[row, self.layer(), step]
+        value = float(self._matrix[row, self.layer(), step])
         ch = ""
         if step < len(self._input_text):
             ch = f" ('{_visible_char(self._input_text[step])}')"
-        return f"epoch {self._epochs[row]}, step {step + 1}{ch}: {NORM_LABEL} = {format_norm(float(value))}"
+        note = "" if math.isfinite(value) else " (non-finite: the gradient overflowed)"
+        return f"epoch {self._epochs[row]}, step {step + 1}{ch}: {NORM_LABEL} = {format_norm(value)}{note}"
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

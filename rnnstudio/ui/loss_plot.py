@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.project_io import atomic_write
 from ..core.results import EpochResult
 from . import style
+from .numbers import format_loss
 from .steady import LabelSlot
 
 LOSS_COLOUR = "#0969da"
@@ -49,13 +50,6 @@ def _nice_ceil(value: float) -> float:
         if step * scale >= value * (1 - 1e-12):
             return float(step * scale)
     return float(10.0 * scale)
-
-
-def format_loss(value: float) -> str:
-    """A loss the way the notebook prints it (4 decimals), in scientific notation once it is tiny."""
-    if value != 0.0 and abs(value) < 1e-3:
-        return f"{value:.3e}"
-    return f"{value:.4f}"
 
 
 def format_accuracy(value: float) -> str:

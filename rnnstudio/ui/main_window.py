@@ -69,6 +69,7 @@ from .config_panel import ConfigPanel
 from .film_strip import FilmStrip
 from .gradient_flow import GradientFlowView
 from .loss_plot import LossPanel
+from .numbers import format_loss
 from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
 from .steady import fix_label_size
@@ -863,7 +864,7 @@ class MainWindow(QMainWindow):
         text = outcome.message[:1].upper() + outcome.message[1:]
         if self._history and outcome.status in (FINISHED, STOPPED):
             last = self._history[-1]
-            text += f"; loss {last.loss:.4f}, predicted {' | '.join(last.predictions)}"
+            text += f"; loss {format_loss(last.loss)}, predicted {' | '.join(last.predictions)}"
         self.state_label.setText(text)
         if outcome.status in (DIVERGED, FAILED):
             self.banner.show_message(text, error=True)
@@ -931,6 +932,7 @@ class MainWindow(QMainWindow):
         self.step_inspector.clear()
         self.step_inspector.set_snapshot_epochs([])
         self.try_it.set_inference(None)
+        self.try_it.set_weights_epoch(None)
         chars = self._run_vocab.chars if self._run_vocab is not None else task.vocabulary().chars
         self.step_inspector.set_vocabulary(chars)
         self.try_it.set_vocabulary(chars)
@@ -1016,6 +1018,8 @@ class MainWindow(QMainWindow):
 
     def _request_try(self, text: str) -> None:
         snapshot = self.snapshots.latest()
+        # Named even with nothing typed: paused or after a run, there are trained weights to try.
+        self.try_it.set_weights_epoch(snapshot.epoch if snapshot is not None and self._run_model is not None else None)
         if not text or self.try_it.problems():
             return
         if snapshot is None or self._run_model is None or self._run_vocab is None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..core.results import EpochResult
 from . import style
+from .numbers import WIDEST_LOSS, format_loss
 
 #: Data role of a prediction cell: the tuple (predicted, target); target is None when unknown.
 PREDICTION_ROLE = Qt.UserRole + 1
@@ -188,6 +189,9 @@ class PredictionLogModel(QAbstractTableModel):
         if role == _ALIGNMENT:
             return _ALIGN_TEXT if pair >= 0 else _ALIGN_NUMBER
         if pair < 0:
+            if role == _TOOLTIP and column == LOSS_COLUMN:
+                # The cell is rounded (or in scientific notation): the tooltip has every digit.
+                return f"epoch {self._rows[row].epoch}: loss {float(self._rows[row].loss)!r}"
             return None
         if role == _FONT:
             return self._mono
@@ -237,7 +241,7 @@ class PredictionLogModel(QAbstractTableModel):
         if column == EPOCH_COLUMN:
             return str(result.epoch)
         if column == LOSS_COLUMN:
-            return f"{result.loss:.4f}"
+            return format_loss(result.loss)
         if column == ACCURACY_COLUMN:
             return f"{result.accuracy * 100:.1f}%"
         return self._prediction(result, column - FIRST_PAIR_COLUMN)
@@ -485,7 +489,7 @@ class PredictionLogView(QTableView):
         header = self.horizontalHeader()
         metrics = QFontMetrics(self.font())
         mono = QFontMetrics(monospace_font())
-        for column, sample in ((EPOCH_COLUMN, "1000000"), (LOSS_COLUMN, "00.0000"), (ACCURACY_COLUMN, "100.0%")):
+        for column, sample in ((EPOCH_COLUMN, "1000000"), (LOSS_COLUMN, WIDEST_LOSS), (ACCURACY_COLUMN, "100.0%")):
             title = str(self.model().headerData(column, Qt.Horizontal) or "")
             header.resizeSection(column, max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title)) + 24)
         for pair, target in enumerate(self.model().targets()):

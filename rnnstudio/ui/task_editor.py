@@ -57,6 +57,11 @@ _TEXT = style.TEXT
 _TEXT_EDIT_ID = 0x7E57
 
 _OOV_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Problems (and unknown characters) listed before "… and N more", as the Try it tab does: a string of
+#: hundreds of unknown characters must not make the editor, and so the window, hundreds of lines tall.
+MAX_LISTED = 5
+#: Characters of a string shown highlighted in the out-of-vocabulary note (a window around the first unknown one).
+OOV_WINDOW = 40
 
 
 def _utf16_len(text: str) -> int:
@@ -73,6 +78,24 @@ def _diff_cursors(before: str, after: str) -> tuple[int, int]:
     while s < len(before) - p and s < len(after) - p and before[-1 - s] == after[-1 - s]:
         s += 1
     return _utf16_len(before[: len(before) - s]), _utf16_len(after[: len(after) - s])
+
+
+def _fair_share(sizes: Sequence[int], budget: int) -> list[int]:
+    """How many of each group to list within ``budget``, taking one from each group in turn."""
+    take = [0] * len(sizes)
+    while budget > 0 and any(t < n for t, n in zip(take, sizes, strict=True)):
+        for k, n in enumerate(sizes):
+            if budget > 0 and take[k] < n:
+                take[k] += 1
+                budget -= 1
+    return take
+
+
+def _listed(lines: Sequence[str], limit: int = MAX_LISTED) -> list[str]:
+    """``lines``, at most ``limit`` of them, then "… and N more" for the rest."""
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], f"… and {len(lines) - limit} more"]
 
 
 def _oov_positions(text: str, vocab: Vocabulary | None) -> set[int]:
@@ -641,13 +664,18 @@ class TaskEditor(QWidget):
                 bad = _oov_positions(text, vocab)
                 if not bad:
                     continue
-                cells = []
-                for i, ch in enumerate(text):
-                    shown = html.escape(display_char(ch))
+                # A window of the string from just before its first unknown character: the field above holds it all.
+                start = max(0, min(min(bad) - 8, len(text) - OOV_WINDOW))
+                end = min(len(text), start + OOV_WINDOW)
+                cells = ["…"] if start > 0 else []
+                for i in range(start, end):
+                    shown = html.escape(display_char(text[i]))
                     if i in bad:
                         shown = f"<span style='background:{_OOV_BG}; color:{_OOV_FG}; font-weight:bold'>{shown}</span>"
                     cells.append(shown)
-                names = ", ".join(f"{html.escape(display_char(text[i]))} at {i + 1}" for i in sorted(bad))
+                if end < len(text):
+                    cells.append("…")
+                names = ", ".join(_listed([f"{html.escape(display_char(text[i]))} at {i + 1}" for i in sorted(bad)]))
                 mono = html.escape(monospace_font().family())
                 parts.append(
                     f"{field}: <span style='font-family:\"{mono}\"'>{''.join(cells)}</span>"
@@ -658,14 +686,23 @@ class TaskEditor(QWidget):
 
     def _show_pair_problems(self) -> None:
         i = self._selected
-        lines = []
+        groups: list[tuple[str, list[str]]] = []
         for field, edit in self._edits.items():
-            mine = [p for p in self._problems if p.field == field and p.pair == i and i >= 0]
+            mine = [str(p) for p in self._problems if p.field == field and p.pair == i and i >= 0]
             edit.setProperty("problem", bool(mine))
             self._repolish(edit)
-            edit.setToolTip("\n".join(str(p) for p in mine) if mine else "")
-            lines += [f"• {p}" for p in mine]
-        lines += [f"• {p}" for p in self._problems if p.field in ("pairs", "vocab")]
+            edit.setToolTip("\n".join(_listed(mine)))
+            groups.append((f"the {field}", mine))
+        groups.append(("the task", [str(p) for p in self._problems if p.field in ("pairs", "vocab")]))
+        # At most MAX_LISTED lines, shared among the fields so that each one's problems show.
+        take = _fair_share([len(found) for _, found in groups], MAX_LISTED)
+        lines = [f"• {p}" for (_, found), n in zip(groups, take, strict=True) for p in found[:n]]
+        rest = [
+            (f"{len(found) - n} in {where}") for (where, found), n in zip(groups, take, strict=True) if len(found) > n
+        ]
+        if rest:
+            more = sum(len(found) - n for (_, found), n in zip(groups, take, strict=True))
+            lines.append(f"• … and {more} more ({', '.join(rest)})" if len(rest) > 1 else f"• … and {more} more")
         others = sorted({p.pair for p in self._problems if p.pair is not None and p.pair != i})
         if others:
             listed = ", ".join(str(n + 1) for n in others[:8]) + (", …" if len(others) > 8 else "")
@@ -790,12 +827,27 @@ class TaskEditor(QWidget):
                 action.triggered.connect(self._stack.undo if undo else self._stack.redo)
         return menu
 
+    def _typing_to_undo(self, watched: QObject, redo: bool) -> bool:
+        """Whether ``watched`` is a line edit with typing of its own to undo (or redo) first.
+
+        The pair fields' typing is on the stack; another field (the characters to add to the
+        vocabulary) keeps its own history, which Ctrl+Z works through before going on to the stack.
+        """
+        if not isinstance(watched, QLineEdit) or watched in self._edits.values() or watched.isReadOnly():
+            return False
+        return watched.isRedoAvailable() if redo else watched.isUndoAvailable()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Send Undo/Redo keys pressed anywhere in the editor to the QUndoStack (one history)."""
+        """Send Undo/Redo keys pressed anywhere in the editor to the QUndoStack (one history).
+
+        A line edit with a history of its own undoes its typing first (see _typing_to_undo).
+        """
         kind = event.type()
         if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent):
             undo = event.matches(QKeySequence.StandardKey.Undo)
             redo = event.matches(QKeySequence.StandardKey.Redo)
+            if (undo or redo) and self._typing_to_undo(watched, redo):
+                return super().eventFilter(watched, event)  # the field claims the key and undoes its typing
             if undo or redo:
                 if kind == QEvent.Type.ShortcutOverride:
                     # Claim the key so neither a window-wide shortcut nor QLineEdit's private undo runs.
@@ -805,6 +857,10 @@ class TaskEditor(QWidget):
                     if redo:
                         self._stack.redo()
                     else:
+                        if self._typing_to_undo(watched, redo=True):
+                            # Past the field's typing into the stack: drop the field's redo, or Ctrl+Shift+Z
+                            # would redo that typing instead of the step just undone (one linear history).
+                            watched.setText(watched.text())
                         self._stack.undo()
                 return True
         return super().eventFilter(watched, event)

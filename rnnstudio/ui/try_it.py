@@ -34,6 +34,7 @@ from .heatmaps import (
     quoted,
     small_font,
 )
+from .steady import fix_label_size
 from .vocab_strip import RED, WrapLabel, display_char, monospace_font
 
 PLACEHOLDER_TEXT = "type a string over the vocabulary, e.g. hello"
@@ -235,6 +236,8 @@ class TryItView(QWidget):
         self.setObjectName("tryItView")
         self._vocab: tuple[str, ...] = ()
         self._problems: list[str] = []
+        self._weights_epoch: int | None = None  # the newest trained weights, shown while no answer is
+        self._answer_epoch: int | None = None
 
         self.input = QLineEdit()
         self.input.setObjectName("tryInput")
@@ -251,7 +254,11 @@ class TryItView(QWidget):
         self.epoch_label = QLabel("no trained weights yet")
         self.epoch_label.setObjectName("tryEpochLabel")
         self.epoch_label.setStyleSheet(f"color: {MUTED}")
-        self.epoch_label.setToolTip("The weights that answered: after this many optimiser steps")
+        # Its text follows the newest weights during a run: a fixed size keeps that from relaying out the window.
+        fix_label_size(self.epoch_label, "weights after epoch 1000000")
+        self.epoch_label.setToolTip(
+            "The weights that answered (or, before you type, the newest trained weights): after this many epochs"
+        )
 
         self.problem_label = WrapLabel()
         self.problem_label.setObjectName("tryProblems")
@@ -310,19 +317,39 @@ class TryItView(QWidget):
         self.grid.set_vocabulary(chars)
         self._validate(submit=changed)
 
+    def set_weights_epoch(self, epoch: int | None) -> None:
+        """The newest trained weights are those after ``epoch`` (None: there are none yet).
+
+        The label names them while no answer is shown (nothing typed yet, paused, after a run),
+        so it does not say "no trained weights yet" when there are some.
+        """
+        self._weights_epoch = epoch
+        self._update_epoch_label()
+
+    def weights_epoch(self) -> int | None:
+        """The epoch of the newest trained weights, as last set (None: none yet)."""
+        return self._weights_epoch
+
     def set_inference(self, inference: Inference | None, epoch: int | None = None) -> None:
         """Show the model's answer (made with the weights after ``epoch``); None shows the placeholder."""
         self.grid.set_inference(inference)
-        if inference is None:
-            self.epoch_label.setText("no trained weights yet")
-        elif epoch is None:
-            self.epoch_label.setText("weights of an unknown epoch")
+        self._answer_epoch = epoch
+        self._update_epoch_label()
+
+    def _update_epoch_label(self) -> None:
+        if self.grid.inference() is not None:
+            epoch = self._answer_epoch
+            text = "weights of an unknown epoch" if epoch is None else f"weights after epoch {epoch}"
+        elif self._weights_epoch is not None:
+            text = f"weights after epoch {self._weights_epoch}"
         else:
-            self.epoch_label.setText(f"weights after epoch {epoch}")
+            text = "no trained weights yet"
+        self.epoch_label.setText(text)
 
     def set_message(self, text: str) -> None:
         """Show ``text`` instead of the prediction (e.g. an error from the inspector)."""
         self.grid.set_message(text)
+        self._update_epoch_label()
 
     def message(self) -> str:
         """The text shown instead of the prediction ('' while one is shown)."""

@@ -380,7 +380,9 @@ class VocabStrip(QWidget):
         text = self.add_edit.text()
         if not text or self._derived or self._read_only:
             return
-        self.add_edit.clear()
+        # setText, not clear(): the typing now lives in the vocabulary, whose Add is undoable, and
+        # an empty field history lets Ctrl+Z in the field undo that Add rather than bring the text back.
+        self.add_edit.setText("")
         self.chars_add_requested.emit(text)
 
     def _on_remove_clicked(self) -> None:

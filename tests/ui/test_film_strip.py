@@ -6,14 +6,14 @@ import itertools
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QTextDocument
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from rnnstudio.core.config import ModelConfig, TrainConfig
 from rnnstudio.core.results import EpochResult
 from rnnstudio.core.sequences import Task
 from rnnstudio.core.trainer import Trainer
-from rnnstudio.ui.film_strip import MAX_ROWS, FilmStrip, thin_rows
+from rnnstudio.ui.film_strip import EMPTY_HINT, HINT_WIDTH, MAX_ROWS, FilmStrip, thin_rows
 
 PAIRS = [("hello", "ohlol"), ("lo", "ol")]
 
@@ -203,3 +203,43 @@ def test_clear_and_set_history(qtbot, run):
     strip.set_pair(7, "abc", "cba")
     assert strip.cell(0, 0) == ("", False)
     assert not strip.grab().isNull()
+
+
+@pytest.mark.parametrize("pair", [("hello", "ohlol"), ("a", "b")])
+def test_the_empty_hint_is_whole_however_short_the_string(qtbot, pair):
+    strip = make_strip(qtbot, width=650, height=320)  # the Film-strip tab in a 1440 x 900 window
+    strip.set_pair(0, *pair)
+    canvas = strip.canvas
+    area = canvas.hint_rect()
+    needed = QFontMetrics(canvas.font()).boundingRect(area, canvas.HINT_FLAGS, EMPTY_HINT)
+    assert area.contains(needed)
+    # Once epochs arrive the grid is only as wide as its columns again.
+    strip.append(synthetic(1, 3))
+    assert canvas.maximumWidth() < canvas.epoch_w + HINT_WIDTH
+
+
+def rendered_width(label) -> float:
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(label.text())
+    return doc.idealWidth()
+
+
+def test_the_caption_is_elided_to_the_panel_with_the_whole_of_it_in_the_tooltip(qtbot):
+    strip = make_strip(qtbot, width=628, height=320)
+    strip.set_pair(0, "hello", "ohlol")
+    strip.append(synthetic(1, 557))
+    note = "187 of 557 epochs (every 3rd and the latest), newest at the bottom"
+    assert note in strip.caption.toolTip()
+    text = strip.caption_text()
+    assert text.startswith("right wrong pair 1: hello → ohlol · 187 of 557 epochs") and text.endswith("…")
+    assert rendered_width(strip.caption) <= strip.caption.contentsRect().width()
+    strip.resize(1100, 320)
+    qtbot.waitUntil(lambda: strip.caption_text().endswith(note))
+    # Long strings give way too, and the note still starts in view.
+    strip.resize(628, 320)
+    strip.set_pair(0, "abcdefghij" * 6, "jihgfedcba" * 6)
+    qtbot.waitUntil(lambda: rendered_width(strip.caption) <= strip.caption.contentsRect().width())
+    assert "· 187 of 557" in strip.caption_text()
+    assert "abcdefghij" * 6 in strip.caption.toolTip()

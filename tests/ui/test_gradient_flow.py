@@ -8,12 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
 
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import EpochResult, WeightSnapshot
 from rnnstudio.core.sequences import Task
 from rnnstudio.core.trainer import Trainer
-from rnnstudio.ui.gradient_flow import GradientFlowView, format_norm, log_ticks
+from rnnstudio.ui.gradient_flow import NON_FINITE_COLOUR, GradientFlowView, format_norm, log_ticks
 
 FOX = "the quick brown fox "
 
@@ -218,3 +219,62 @@ def test_hover_readout_names_epoch_step_character_and_norm(qtbot, probed_run):
     view.graphics.scene().sigMouseMoved.emit(scene_pos)
     assert view.readout_label.text() == view.readout_at(scene_pos)
     assert view.readout_at(vb.mapViewToScene(QPointF(50.0, 1.0))) == ""  # outside the steps
+
+
+def pixel_at(view: GradientFlowView, step: int, row: int) -> QColor:
+    """The colour drawn at the centre of heatmap cell (time step ``step`` 1-based, row ``row``)."""
+    image = view.graphics.grab().toImage()
+    scene = view.heat_plot.vb.mapViewToScene(QPointF(float(step), float(row)))
+    return image.pixelColor(view.graphics.mapFromScene(scene) + view.graphics.viewport().pos())
+
+
+def test_non_finite_norms_stand_out_instead_of_looking_vanished(qtbot):
+    view = make_view(qtbot)
+    view.set_input_text("abc")
+    # A run that blows up: epoch 5 overflowed at steps 1 and 2.
+    view.add_snapshots(
+        [
+            WeightSnapshot(0, {}, np.array([[0.0, 1e-3, 1e-1]])),
+            WeightSnapshot(5, {}, np.array([[np.inf, np.nan, 1e-2]])),
+        ]
+    )
+    assert view.levels() == pytest.approx((-3.0, -1.0))  # the scale spans the finite norms only
+    lowest = QColor(view.colour_map.map(0.0, mode="qcolor"))
+    marked = QColor(NON_FINITE_COLOUR)
+    assert pixel_at(view, 1, 0) == lowest  # a zero: vanished, the bottom of the scale
+    assert pixel_at(view, 1, 1) == marked  # inf
+    assert pixel_at(view, 2, 1) == marked  # nan
+    assert pixel_at(view, 3, 1) != marked
+    assert marked not in view.colour_map.getLookupTable(nPts=256, mode="qcolor")  # no colour of the scale
+    assert view.non_finite_label.isVisibleTo(view) and "NaN" in view.non_finite_label.text()
+    assert "non-finite" in view.non_finite_label.toolTip()
+    vb = view.heat_plot.vb
+    assert view.readout_at(vb.mapViewToScene(QPointF(1.0, 1.0))).endswith("= inf (non-finite: the gradient overflowed)")
+    # The latest snapshot plots its one finite norm and says why the others are missing.
+    assert "2 of 3 norms of epoch 5 are NaN or inf" in view.line_note.text()
+    # A finite run again: the marks and the legend go.
+    view.set_snapshots([WeightSnapshot(0, {}, np.array([[1e-3, 1e-2, 1e-1]]))])
+    assert pixel_at(view, 1, 0) != marked and not view.non_finite_label.isVisibleTo(view)
+    assert view.line_note.text() == ""
+
+
+def note_fits(note, plot) -> bool:
+    item = note.item
+    return plot.vb.sceneBoundingRect().contains(item.mapRectToScene(item.boundingRect()))
+
+
+def test_empty_plots_say_why_in_full_at_the_windows_default_size(qtbot):
+    view = GradientFlowView()
+    qtbot.addWidget(view)
+    view.resize(650, 300)  # the Gradient flow tab in a 1440 x 900 window
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.heat_note.text() == "No gradient snapshots yet: they arrive while training runs."
+    assert note_fits(view.heat_note, view.heat_plot)
+    # A diverged run: every norm of the latest snapshot is NaN, so its log plot has no point to draw.
+    view.add_snapshots([WeightSnapshot(0, {}, np.ones((1, 5))), WeightSnapshot(3, {}, np.full((1, 5), np.nan))])
+    assert view.heat_note.text() == ""
+    assert view.line_note.text().startswith("Nothing to plot: every norm of epoch 3 is NaN or inf")
+    assert note_fits(view.line_note, view.line_plot)
+    view.resize(500, 300)  # narrower still: the note wraps again
+    qtbot.waitUntil(lambda: note_fits(view.line_note, view.line_plot))

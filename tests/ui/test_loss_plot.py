@@ -355,3 +355,35 @@ def test_hundred_thousand_epochs_in_batches(panel, qtbot):
     panel.grab()
     drawn = item.curve.getData()[1]
     assert 0 < len(drawn) < n
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (6.85431, "6.8543"),
+        (131.69734, "131.6973"),
+        (0.0, "0.0000"),
+        (959440530440192.0, "9.594e+14"),
+        (2.5e-5, "2.500e-05"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+    ],
+)
+def test_format_loss_is_compact_at_any_size(value, text):
+    assert loss_plot.format_loss(value) == text
+
+
+def test_a_diverged_runs_readout_fits_beside_the_export_buttons(qtbot):
+    # The loss panel's width in the 1440 x 900 window.
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(630, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(
+        [EpochResult(1, 6.8543, 0.4, ("lllll",), 0.0), EpochResult(2, 959440530440192.0, 0.4, ("ooooo",), 0.0)]
+    )
+    label = panel.readout_label
+    assert label.text() == "latest: epoch 2   loss 9.594e+14   accuracy 40.0%"
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+    assert label.mapTo(panel, label.rect().topLeft()).x() + label.width() <= panel.png_button.x()

@@ -222,6 +222,22 @@ def test_step_from_idle_trains_exactly_one_epoch(qtbot, make_window) -> None:
     assert len(log_rows(w)) == 1
 
 
+def test_try_it_names_the_weights_while_paused_and_after_a_run_with_nothing_typed(qtbot, make_window) -> None:
+    w = make_window()
+    w.show_view(w.try_it)
+    assert w.try_it.text() == "" and w.try_it.epoch_label.text() == "no trained weights yet"
+    with qtbot.waitSignal(w.session.paused_at, timeout=60_000):
+        click(qtbot, w, "stepButton")
+    qtbot.waitUntil(lambda: w.try_it.epoch_label.text() == "weights after epoch 1")
+    with qtbot.waitSignal(w.session.run_ended, timeout=10_000):
+        click(qtbot, w, "stopButton")
+    w.show_view(w.film_strip)
+    w.show_view(w.try_it)
+    assert w.try_it.epoch_label.text() == "weights after epoch 1"
+    click(qtbot, w, "resetButton")
+    assert w.try_it.epoch_label.text() == "no trained weights yet"
+
+
 def test_invalid_strings_disable_train_and_keep_the_text(qtbot, make_window) -> None:
     w = make_window()
     target = child(w, QLineEdit, "targetEdit")

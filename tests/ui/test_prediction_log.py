@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QAbstractSlider, QApplication, QHeaderView, QStyle
 
 from rnnstudio.core.results import EpochResult
 from rnnstudio.ui.prediction_log import (
+    LOSS_COLUMN,
     PREDICTION_ROLE,
     RIGHT_COLOUR,
     SELECTION_COLOUR,
@@ -297,7 +298,8 @@ def test_hundred_thousand_rows_in_batches(qtbot):
     for first in range(1, n + 1, batch):
         model.append(results(first, batch))
     assert model.rowCount() == n
-    assert row_text(model, n - 1) == f"{n} {1 / n:.4f} 100.0% oh{n % 10}ol"
+    # A loss of 1e-5 reads as such, not as 0.0000.
+    assert row_text(model, n - 1) == f"{n} 1.000e-05 100.0% oh{n % 10}ol"
     assert view.is_following()
     assert view.rowAt(view.viewport().height() - 2) == n - 1
 
@@ -366,3 +368,18 @@ def test_the_view_paints_what_qt_would_whatever_the_scroll_selection_or_layout(q
         view.setRowHidden(view.rowAt(30), False)
         view.setLayoutDirection(Qt.RightToLeft)
     same("right to left")
+
+
+def test_a_diverged_loss_reads_whole_in_its_column_with_every_digit_in_the_tooltip(qtbot):
+    view = make_view(qtbot)
+    model = view.model()
+    model.set_targets(["ohlol"])
+    model.append(
+        [EpochResult(3, 959440530440192.0, 0.4, ("ooooo",), 0.0), EpochResult(4, float("nan"), 0.4, ("o",), 0.0)]
+    )
+    assert model.display_text(0, LOSS_COLUMN) == "9.594e+14"
+    assert model.display_text(1, LOSS_COLUMN) == "nan"
+    # The cell paints its text inside a 12 px inner margin (PredictionDelegate.paint_cell).
+    width = QFontMetrics(view.font()).horizontalAdvance(model.display_text(0, LOSS_COLUMN))
+    assert width <= view.columnWidth(LOSS_COLUMN) - 12
+    assert model.index(0, LOSS_COLUMN).data(Qt.ToolTipRole) == "epoch 3: loss 959440530440192.0"

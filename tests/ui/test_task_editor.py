@@ -372,6 +372,46 @@ def test_ctrl_z_undoes_once_with_an_app_undo_action(qtbot):
     assert editor.task() == HELLO
 
 
+def test_ctrl_z_in_the_vocabulary_add_field_undoes_its_typing_first(qtbot):
+    # In a window whose Edit > Undo (Ctrl+Z) drives the editor's stack, as in the app.
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    editor = TaskEditor()
+    window.setCentralWidget(editor)
+    stack = editor.undo_stack()
+    action = stack.createUndoAction(window)
+    action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+    window.menuBar().addMenu("Edit").addAction(action)
+    editor.set_task(HELLO)
+    shown(qtbot, window)
+    strip = editor.vocab_strip
+    qtbot.mouseClick(strip.explicit_button, Qt.MouseButton.LeftButton)
+    add = strip.add_edit
+    focus(qtbot, add)
+    qtbot.keyClicks(add, "xy")
+    ctrl_z = Qt.KeyboardModifier.ControlModifier
+    redo = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    # The field's own typing first: the vocabulary and the stack stay as they were.
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    assert add.text() == "" and stack.index() == 1 and editor.task().vocab == ("e", "h", "l", "o")
+    qtbot.keyClick(add, Qt.Key.Key_Z, redo)
+    assert add.text() == "xy" and stack.index() == 1
+    # Added: the field empties, and Ctrl+Z in it, with no typing left to undo, undoes the Add.
+    qtbot.keyClick(add, Qt.Key.Key_Return)
+    assert editor.task().vocab == ("e", "h", "l", "o", "x", "y") and add.text() == ""
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    assert editor.task().vocab == ("e", "h", "l", "o") and stack.index() == 1
+    qtbot.keyClick(add, Qt.Key.Key_Z, redo)
+    assert editor.task().vocab == ("e", "h", "l", "o", "x", "y") and stack.index() == 2
+    # One linear history: undone past the field's typing, redo redoes the editor's step, not the typing.
+    qtbot.keyClicks(add, "q")
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    qtbot.keyClick(add, Qt.Key.Key_Z, ctrl_z)
+    assert add.text() == "" and stack.index() == 1
+    qtbot.keyClick(add, Qt.Key.Key_Z, redo)
+    assert add.text() == "" and stack.index() == 2
+
+
 def test_context_menu_undo_uses_the_stack(qtbot, editor):
     qtbot.keyClicks(editor.input_edit, "ab")
     menu = editor._edit_menu(editor.input_edit)
@@ -502,6 +542,27 @@ def test_out_of_vocabulary_characters_are_highlighted(qtbot, editor):
     img = editor.table.viewport().grab(cell).toImage()
     assert not any(img.pixelColor(x, y) == oov for y in range(img.height()) for x in range(img.width()))
     assert not editor.oov_label.isVisibleTo(editor)
+
+
+def test_hundreds_of_unknown_characters_do_not_make_the_editor_grow(qtbot, editor):
+    editor.show()
+    heights = {}
+    for n in (8, 60, 500):
+        editor.set_task(Task.of([("xyzw" * (n // 4), "ohlol")], vocab="ehlo"))
+        editor.set_problems(editor.task().problems())
+        heights[n] = editor.minimumSizeHint().height()
+    # 500 unknown characters: five listed, one line for the rest; the target's problem still shows.
+    lines = editor.problem_label.text().splitlines()
+    assert lines[:4] == [
+        f"• pair 1, input, position {k}: {c!r} is not in the vocabulary" for k, c in enumerate("xyzw", 1)
+    ]
+    assert lines[4].startswith("• pair 1, target, position 6: has 5 characters but its input has 500")
+    assert lines[5:] == ["• … and 496 more"]
+    assert plain(editor.oov_label).endswith(
+        "(not in the vocabulary: x at 1, y at 2, z at 3, w at 4, x at 5, … and 495 more)"
+    )
+    assert editor.input_edit.toolTip().splitlines()[-1] == "… and 495 more"
+    assert heights[500] == heights[60] <= heights[8] + 60
 
 
 # ----- encoding preview -----------------------------------------------------------------------

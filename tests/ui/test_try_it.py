@@ -186,3 +186,18 @@ def test_never_crashes_on_empty_text_or_missing_answers(qtbot, trainer):
     fresh.set_text("abc")
     assert fresh.problems() == ["there is no vocabulary yet: add training pairs first"]
     assert sent == []
+
+
+def test_the_label_names_the_trained_weights_before_anything_is_typed(qtbot, trainer):
+    view = make_view(qtbot)
+    assert view.epoch_label.text() == "no trained weights yet"
+    view.set_weights_epoch(30)  # paused, or a run ended: weights exist, nothing typed
+    assert view.epoch_label.text() == "weights after epoch 30"
+    view.set_inference(None)
+    assert view.epoch_label.text() == "weights after epoch 30"
+    view.set_inference(trainer.infer("hello"), 12)  # an answer names the weights that made it
+    assert view.epoch_label.text() == "weights after epoch 12"
+    view.set_message("the inspector failed: boom")
+    assert view.epoch_label.text() == "weights after epoch 30"
+    view.set_weights_epoch(None)  # weights reset
+    assert view.epoch_label.text() == "no trained weights yet"
