@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .config import ModelConfig, TrainConfig, from_dict, to_dict
-from .problems import ValidationError
+from .problems import ValidationError, shown
 from .results import EpochResult
 from .sequences import Pair, Task
 
@@ -89,6 +90,8 @@ def project_from_dict(doc: Any, source: str = "the project") -> Project:
         raise ProjectError(f"{source}: {exc}") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise ProjectError(f"{source}: {exc}") from None
+    except RecursionError:  # a value nested too deeply for the messages that name it
+        raise ProjectError(f"{source}: a value is nested too deeply (a project is a few levels deep)") from None
 
 
 def _parse_v1(doc: dict) -> Project:
@@ -119,7 +122,12 @@ def _parse_v1(doc: dict) -> Project:
     value_problems += [replace(p, field=f"train.{p.field}") for p in train.problems()]
     if value_problems:
         raise ValidationError(value_problems)
-    history = tuple(_parse_epoch(i, r) for i, r in enumerate(doc.get("history") or []))
+    history_raw = doc.get("history")
+    if history_raw is None:
+        history_raw = []
+    if not isinstance(history_raw, list):
+        raise ValueError(f"'history' must be a list of epoch records, not {type(history_raw).__name__}")
+    history = tuple(_parse_epoch(i, r) for i, r in enumerate(history_raw))
     for i in range(1, len(history)):
         if history[i].epoch <= history[i - 1].epoch:
             raise ValueError(
@@ -139,22 +147,51 @@ def _parse_v1(doc: dict) -> Project:
     return Project(Task(tuple(pairs), vocab), model, train, history, name, description)
 
 
+#: The largest epoch number a history may hold: the views keep epochs in int64 arrays and plot them on
+#: float64 axes, which count whole numbers exactly up to 2**53.
+MAX_HISTORY_EPOCH = 2**53 - 1
+
+
+def _history_number(where: str, name: str, value: Any, high: float = math.inf) -> float:
+    """A finite float from 0 to ``high``; ValueError naming the field otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: {name} must be a number, not {shown(value)}")
+    number = float(value) if not isinstance(value, int) or abs(value) < 2**1000 else math.inf
+    if not (math.isfinite(number) and 0.0 <= number <= high):
+        limits = "from 0 to 1" if high == 1.0 else "of at least 0"
+        raise ValueError(f"{where}: {name} must be a finite number {limits}, not {shown(value)}")
+    return number
+
+
 def _parse_epoch(i: int, r: Any) -> EpochResult:
-    try:
-        loss, acc = float(r["loss"]), float(r["accuracy"])
-        if not (math.isfinite(loss) and math.isfinite(acc)):
-            raise ValueError
-        return EpochResult(
-            epoch=int(r["epoch"]),
-            loss=loss,
-            accuracy=acc,
-            predictions=tuple(str(p) for p in r["predictions"]),
-            elapsed=float(r.get("elapsed", 0.0)),
-            grad_norm=None if r.get("grad_norm") is None else float(r["grad_norm"]),
-            clipped=bool(r.get("clipped", False)),
-        )
-    except (TypeError, ValueError, KeyError):
-        raise ValueError(f"history entry {i + 1} is malformed") from None
+    """One history record, every field checked against what the app can hold and show."""
+    where = f"history entry {i + 1}"
+    if not isinstance(r, dict):
+        raise ValueError(f"{where} must be an object with epoch, loss, accuracy and predictions, not {shown(r)}")
+    missing = [k for k in ("epoch", "loss", "accuracy", "predictions") if k not in r]
+    if missing:
+        names = [repr(k) for k in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        raise ValueError(f"{where} is missing {listed}")
+    epoch = r["epoch"]
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_HISTORY_EPOCH:
+        raise ValueError(f"{where}: epoch must be a whole number from 1 to {MAX_HISTORY_EPOCH:,}, not {shown(epoch)}")
+    predictions = r["predictions"]
+    if not isinstance(predictions, list) or not all(isinstance(p, str) for p in predictions):
+        raise ValueError(f"{where}: predictions must be a list of strings, not {shown(predictions)}")
+    grad_norm = r.get("grad_norm")  # null: no clipping, or a norm JSON cannot hold (see EpochResult.to_json)
+    clipped = r.get("clipped", False)
+    if not isinstance(clipped, bool):
+        raise ValueError(f"{where}: clipped must be true or false, not {shown(clipped)}")
+    return EpochResult(
+        epoch=epoch,
+        loss=_history_number(where, "loss", r["loss"]),
+        accuracy=_history_number(where, "accuracy", r["accuracy"], high=1.0),
+        predictions=tuple(predictions),
+        elapsed=_history_number(where, "elapsed", r.get("elapsed", 0.0)),
+        grad_norm=None if grad_norm is None else _history_number(where, "grad_norm", grad_norm),
+        clipped=clipped,
+    )
 
 
 #: What a document cut short may leave where parsing fails: nothing, or part of a number or of true/false/null.
@@ -183,6 +220,17 @@ def loads_project(text: str, source: str = "the project") -> Project:
         raise ProjectError(
             f"{source} is corrupt: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
         ) from None
+    except RecursionError:
+        raise ProjectError(
+            f"{source} is corrupt: its JSON is nested too deeply to read (a project is a few levels deep)"
+        ) from None
+    except ValueError as exc:  # json reads integers only up to sys.get_int_max_str_digits() digits
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+        if "integer string conversion" in str(exc) and limit:
+            raise ProjectError(f"{source} is corrupt: it holds a whole number of more than {limit:,} digits") from None
+        raise ProjectError(f"{source} is corrupt: {exc}") from None
+    except MemoryError:
+        raise ProjectError(f"{source} is too large to read into memory") from None
     return project_from_dict(doc, source)
 
 
