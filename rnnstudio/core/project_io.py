@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
@@ -28,6 +29,11 @@ from .sequences import Pair, Task
 
 SCHEMA_VERSION = 1
 APP_ID = "rnnstudio"
+
+#: The largest project file read. A run of the default preset writes ~170 bytes an epoch, so its
+#: longest run (1,000,000 epochs, 165 MB) still opens; reading is refused before it starts above this.
+MAX_PROJECT_BYTES = 256 * 2**20
+_LIMIT_TEXT = f"{MAX_PROJECT_BYTES // 2**20} MB"
 
 #: MIGRATIONS[n] upgrades a version-n document to version n + 1. Version 1 is the first.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
@@ -234,17 +240,56 @@ def loads_project(text: str, source: str = "the project") -> Project:
     return project_from_dict(doc, source)
 
 
-def load_project(path: str | os.PathLike) -> Project:
-    """Read a project file; ProjectError for a missing, unreadable, corrupt or newer file."""
-    p = Path(path)
+def _size_text(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _read_project_bytes(p: Path) -> bytes:
+    """The file's bytes, refused before reading if it is no regular file or larger than MAX_PROJECT_BYTES."""
+    # O_NONBLOCK: opening a FIFO to read would otherwise wait for a writer, forever.
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        data = p.read_bytes()
+        fd = os.open(p, flags)
     except FileNotFoundError:
         raise ProjectError(f"{p} does not exist") from None
     except IsADirectoryError:
         raise ProjectError(f"{p} is a folder, not a project file") from None
     except OSError as exc:
         raise ProjectError(f"cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        mode, size = st.st_mode, st.st_size
+        if stat.S_ISDIR(mode):
+            raise ProjectError(f"{p} is a folder, not a project file")
+        if not stat.S_ISREG(mode):  # /dev/zero never ends, a FIFO may never deliver
+            raise ProjectError(f"{p} is {_kind(mode)}, not a project file")
+        if size > MAX_PROJECT_BYTES:
+            raise ProjectError(f"{p} is {_size_text(size)}, more than the {_LIMIT_TEXT} RNN Studio opens")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_PROJECT_BYTES + 1)  # the file may have grown since fstat
+    except OSError as exc:
+        raise ProjectError(f"cannot read {p}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PROJECT_BYTES:
+        raise ProjectError(f"{p} is more than the {_LIMIT_TEXT} RNN Studio opens")
+    return data
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file; ProjectError for a missing, unreadable, special, oversized, corrupt or newer file."""
+    p = Path(path)
+    data = _read_project_bytes(p)
     try:
         text = data.decode("utf-8-sig")  # a BOM some editors add is not part of the document
     except UnicodeDecodeError:
@@ -291,6 +336,11 @@ def save_project(project: Project, path: str | os.PathLike, include_history: boo
         data = dumps_project(project, include_history).encode("utf-8")
     except (ValueError, UnicodeError) as exc:  # a non-finite number or a lone surrogate: nothing is written
         raise ProjectError(f"cannot save {path}: the project holds something JSON cannot store ({exc})") from None
+    if len(data) > MAX_PROJECT_BYTES:  # a file RNN Studio would refuse to open again is not written
+        raise ProjectError(
+            f"cannot save {path}: with its history of {len(project.history):,} epochs the file would be "
+            f"{_size_text(len(data))}, more than the {_LIMIT_TEXT} RNN Studio opens"
+        )
     try:
         atomic_write(path, data)
     except OSError as exc:

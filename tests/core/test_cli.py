@@ -118,6 +118,28 @@ def test_bad_argument_in_a_real_process_exits_2_with_one_line_and_no_traceback()
     assert proc.stderr.splitlines() == ["rnnstudio: error: argument --epochs: invalid int value: 'x'"]
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists() or sys.platform == "win32", reason="no /dev/zero here")
+def test_a_device_given_as_the_project_exits_2_without_reading_it() -> None:
+    import resource
+
+    limit = 2**30  # were it read whole, the process fails fast instead of taking the machine's memory
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "main.py", "train", "--project", "/dev/zero"],
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=cap_memory,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == ["rnnstudio: error: /dev/zero is a device, not a project file"]
+
+
 # --- in-process ------------------------------------------------------------------------------
 
 

@@ -534,3 +534,65 @@ def test_a_history_entry_with_a_huge_epoch_does_not_reach_the_views() -> None:
         loads_project(text)
     history = loads_project(_with_history(_record(epoch=2**53 - 1))).history
     assert np.fromiter((r.epoch for r in history), dtype=np.int64)[0] == 2**53 - 1
+
+
+# --- special and oversized files: refused before they are read -------------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(300 * 2**20)  # sparse: 300 MB on paper, no disk used
+    with pytest.raises(ProjectError) as info:
+        load_project(path)
+    # The size in the message comes from the file's metadata, before any read.
+    assert str(info.value) == f"{path} is 300.0 MB, more than the 256 MB RNN Studio opens"
+
+
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch) -> None:
+    text = dumps_project(sample_project()).encode("utf-8")
+    path = tmp_path / "p.json"
+    path.write_bytes(text)
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(text))
+    assert load_project(path) == sample_project()
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(text) - 1)
+    with pytest.raises(ProjectError, match="more than the"):
+        load_project(path)
+
+
+def test_a_save_too_large_to_open_again_is_refused_and_the_old_file_kept(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path)
+    before = path.read_bytes()
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(before) + 10)
+    longer = replace(sample_project(), history=(*sample_project().history, EpochResult(4, 0.5, 1.0, ("o" * 99,), 1.0)))
+    with pytest.raises(ProjectError) as info:
+        save_project(longer, path)
+    assert str(info.value).startswith(f"cannot save {path}: with its history of 4 epochs the file would be")
+    assert path.read_bytes() == before
+    save_project(longer, path, include_history=False)  # without the history it fits
+    assert load_project(path).history == ()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "p.json"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | object] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_project(fifo))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=60)  # a guard against hanging the suite, not a timing: the answer is immediate
+    if reader.is_alive():  # the load waits for a writer: be that writer so the thread can end
+        os.close(os.open(fifo, os.O_WRONLY))
+        reader.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], ProjectError), outcome
+    assert str(outcome[0]) == f"{fifo} is a pipe (FIFO), not a project file"
