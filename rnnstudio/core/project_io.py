@@ -330,6 +330,24 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def check_writable(path: str | os.PathLike) -> None:
+    """ProjectError unless a file can be saved at ``path``: for checks before long work, such as training."""
+    p = Path(path)
+    if p.is_dir():
+        raise ProjectError(f"cannot save {p}: it is a folder; give a file name")
+    folder = p.parent
+    if not folder.exists():
+        raise ProjectError(f"cannot save {p}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ProjectError(f"cannot save {p}: {folder} is not a folder")
+    try:  # what atomic_write does first; permission bits alone miss read-only mounts and ACLs
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ProjectError(f"cannot save {p}: the folder {folder} is not writable ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def save_project(project: Project, path: str | os.PathLike, include_history: bool = True) -> None:
     """Save atomically; ProjectError says why a save failed (the old file is kept)."""
     try:

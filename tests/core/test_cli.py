@@ -232,10 +232,71 @@ def test_project_file_is_the_starting_point_and_its_old_history_is_not_kept(tmp_
     assert [r.epoch for r in saved.history] == [1, 2]
 
 
-def test_failed_save_after_training_is_reported_in_one_line(tmp_path: Path, capsys) -> None:
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path: Path, capsys) -> None:
     target = tmp_path / "missing-folder" / "p.json"
-    assert main(["train", "--preset", "rnn-onehot", "--epochs", "1", "--save-project", str(target)]) == 2
+    argv = ["train", "--preset", "rnn-onehot", "--epochs", "1", "--save-project", str(target)]
+    assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert len(out.splitlines()) == 1  # the epoch was trained and shown
-    assert len(err.splitlines()) == 1 and "cannot save" in err
+    assert out == ""  # nothing trained
+    assert err == f"rnnstudio: error: --save-project: cannot save {target}: the folder {target.parent} does not exist\n"
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "where", "expected"),
+    [
+        ("--save-project", "folder", "it is a folder; give a file name"),
+        ("--save-weights", "folder", "it is a folder; give a file name"),
+        ("--save-weights", "missing/w.safetensors", "the folder"),
+        ("--save-project", "a-file/p.json", "is not a folder"),
+        ("--save-weights", "read-only/w.safetensors", "is not writable"),
+    ],
+)
+def test_each_output_is_checked_before_training(tmp_path: Path, capsys, flag: str, where: str, expected: str) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    (tmp_path / "read-only").mkdir(mode=0o500)
+    if where.startswith("read-only") and os.access(tmp_path / "read-only", os.W_OK) and os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder")
+    good = "--save-weights" if flag == "--save-project" else "--save-project"
+    argv = ["train", "--preset", "rnn-onehot", "--epochs", "1", flag, str(tmp_path / where)]
+    argv += [good, str(tmp_path / "good.out")]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"rnnstudio: error: {flag}: cannot save ") and expected in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder", "read-only"]  # nothing written
+
+
+def test_the_same_file_for_project_and_weights_is_refused(tmp_path: Path, capsys) -> None:
+    path = str(tmp_path / "out.json")
+    assert main(["train", "--epochs", "1", "--save-project", path, "--save-weights", path]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--save-project and --save-weights name the same file" in err
+
+
+def test_a_save_that_fails_after_training_does_not_stop_the_other(tmp_path: Path, capsys, monkeypatch) -> None:
+    from rnnstudio.core import project_io
+
+    def disk_full(*args, **kwargs):
+        raise project_io.ProjectError(f"cannot save {args[1]}: No space left on device")
+
+    project_path, weights_path = tmp_path / "p.json", tmp_path / "w.safetensors"
+    argv = ["train", "--preset", "rnn-onehot", "--epochs", "2"]
+    argv += ["--save-project", str(project_path), "--save-weights", str(weights_path)]
+    monkeypatch.setattr(project_io, "save_project", disk_full)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2  # the epochs were trained and shown
+    assert err == f"rnnstudio: error: cannot save {project_path}: No space left on device\n"
+    arrays, meta = load_weights_file(weights_path)  # the weights were saved all the same
+    assert meta["epoch"] == "2" and arrays
+    monkeypatch.undo()
+
+    monkeypatch.setattr(project_io, "save_weights", disk_full)
+    weights_path.unlink()
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err == f"rnnstudio: error: cannot save {weights_path}: No space left on device\n"
+    assert [r.epoch for r in load_project(project_path).history] == [1, 2]
+    assert not weights_path.exists()

@@ -596,3 +596,19 @@ def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) ->
         reader.join()
     assert len(outcome) == 1 and isinstance(outcome[0], ProjectError), outcome
     assert str(outcome[0]) == f"{fifo} is a pipe (FIFO), not a project file"
+
+
+def test_check_writable_finds_a_folder_files_cannot_be_made_in(tmp_path: Path, monkeypatch) -> None:
+    project_io.check_writable(tmp_path / "p.json")  # a writable folder: fine, and nothing left behind
+    assert list(tmp_path.iterdir()) == []
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(project_io.tempfile, "mkstemp", read_only)
+    with pytest.raises(ProjectError) as info:
+        project_io.check_writable(tmp_path / "p.json")
+    assert (
+        str(info.value)
+        == f"cannot save {tmp_path / 'p.json'}: the folder {tmp_path} is not writable (Read-only file system)"
+    )
