@@ -39,6 +39,11 @@ class ValidationError(ValueError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
+def plural(n: int, noun: str) -> str:
+    """``n`` with ``noun``, in the plural unless it is one: "1 character", "3 characters"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def shown(value: Any) -> str:
     """``value`` as a message quotes it: its repr, cut short however long the value in the file."""
     try:

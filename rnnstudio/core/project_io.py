@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .config import ModelConfig, TrainConfig, from_dict, to_dict
-from .problems import ValidationError, shown
+from .problems import ValidationError, plural, shown
 from .results import EpochResult
 from .sequences import Pair, Task
 
@@ -356,7 +356,7 @@ def save_project(project: Project, path: str | os.PathLike, include_history: boo
         raise ProjectError(f"cannot save {path}: the project holds something JSON cannot store ({exc})") from None
     if len(data) > MAX_PROJECT_BYTES:  # a file RNN Studio would refuse to open again is not written
         raise ProjectError(
-            f"cannot save {path}: with its history of {len(project.history):,} epochs the file would be "
+            f"cannot save {path}: with its history of {plural(len(project.history), 'epoch')} the file would be "
             f"{_size_text(len(data))}, more than the {_LIMIT_TEXT} RNN Studio opens"
         )
     try:
