@@ -145,11 +145,16 @@ def project_from_args(args: argparse.Namespace) -> Project:
     )
 
 
+#: The flag that sets each configuration field, so a problem names what the user typed ("--layers", not "num layers").
+_FLAGS = {field: "--" + arg.replace("_", "-") for arg, field in {**_MODEL_ARGS, **_TRAIN_ARGS}.items()}
+_FLAGS["hidden_size"] = "--hidden"
+
+
 def _check(project: Project) -> None:
     problems = project.task.problems()
     problems += project.model.problems(len(project.task.vocabulary())) + project.train.problems()
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError([replace(p, field=_FLAGS.get(p.field, p.field)) for p in problems])
 
 
 def cmd_presets() -> int:
