@@ -258,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") != "utf8":
         sys.stdout.reconfigure(errors="replace")
     try:
+        if argv[:1] == ["--"]:  # the end of options: what follows is a file, even "-x.json" or "train"
+            return _launch(argv[1:])
         if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
             return _launch(argv)
         args = build_parser().parse_args(argv)

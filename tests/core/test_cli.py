@@ -189,6 +189,27 @@ def test_several_problems_share_the_one_line(capsys) -> None:
     assert "epochs" in err and "learning rate" in err and "pair 1, target" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "opened"),
+    [(["--", "x.json"], "x.json"), (["--", "-odd.json"], "-odd.json"), (["--", "train"], "train"), (["--"], None)],
+)
+def test_double_dash_ends_the_options_and_the_rest_is_the_file_to_open(monkeypatch, argv, opened) -> None:
+    from rnnstudio import app
+
+    launched = []
+    monkeypatch.setattr(app, "run_app", lambda path=None: launched.append(path) or 0)
+    assert main(argv) == 0
+    assert launched == [opened]
+
+
+def test_double_dash_still_takes_one_file_at_most(capsys, monkeypatch) -> None:
+    from rnnstudio import app
+
+    monkeypatch.setattr(app, "run_app", lambda path=None: pytest.fail("the window opened"))
+    assert main(["--", "a.json", "b.json"]) == 2
+    assert "give at most one project file" in capsys.readouterr().err
+
+
 def test_presets_lists_the_three_ids(capsys) -> None:
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
