@@ -72,5 +72,9 @@ def run_app(project_path: str | None = None) -> int:
     app.aboutToQuit.connect(window.shut_down)  # however the loop ends, no thread outlives it
     window.show()
     if project_path:
-        window.open_project(project_path)  # a bad file is reported in the window; the default preset stays
+        try:
+            window.open_project(project_path)  # a bad file is reported in the window; the default preset stays
+        except BaseException:  # Ctrl+C while reading, say: join the threads, or Qt aborts the process
+            window.shut_down()
+            raise
     return app.exec()

@@ -7,12 +7,17 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .core.config import CELLS, DEVICES, ENCODINGS, HEADS, NONLINEARITIES, OPTIMIZERS, REDUCTIONS
 from .core.problems import ValidationError
 from .core.project_io import Project, ProjectError
+
+if TYPE_CHECKING:
+    from .core.results import EpochResult
+    from .core.trainer import Trainer
 
 COMMANDS = ("train", "presets")
 _KEEP = object()  # --hidden not given (None means "auto")
@@ -140,11 +145,16 @@ def project_from_args(args: argparse.Namespace) -> Project:
     )
 
 
+#: The flag that sets each configuration field, so a problem names what the user typed ("--layers", not "num layers").
+_FLAGS = {field: "--" + arg.replace("_", "-") for arg, field in {**_MODEL_ARGS, **_TRAIN_ARGS}.items()}
+_FLAGS["hidden_size"] = "--hidden"
+
+
 def _check(project: Project) -> None:
     problems = project.task.problems()
     problems += project.model.problems(len(project.task.vocabulary())) + project.train.problems()
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError([replace(p, field=_FLAGS.get(p.field, p.field)) for p in problems])
 
 
 def cmd_presets() -> int:
@@ -159,10 +169,51 @@ def cmd_presets() -> int:
     return 0
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before training, a --save-project / --save-weights file that could not be written."""
+    from .core.project_io import check_writable
+
+    given = (("--save-project", args.save_project), ("--save-weights", args.save_weights))
+    outputs = [(flag, path) for flag, path in given if path]
+    for flag, path in outputs:
+        try:
+            check_writable(path)
+        except ProjectError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+    if len(outputs) == 2 and Path(outputs[0][1]).resolve() == Path(outputs[1][1]).resolve():
+        raise UsageError("--save-project and --save-weights name the same file: the weights would replace the project")
+
+
+def _save_outputs(
+    args: argparse.Namespace, project: Project, history: list[EpochResult], trainer: Trainer
+) -> list[str]:
+    """Save what was asked for, each on its own so one failure does not cost the other; the failures."""
+    from .core.project_io import save_project, save_weights
+
+    failures = []
+    if args.save_project:
+        try:
+            save_project(replace(project, history=tuple(history)), args.save_project)
+        except ProjectError as exc:
+            failures.append(str(exc))
+    if args.save_weights:
+        meta = {
+            "model": json.dumps(project.model.__dict__),
+            "vocab": json.dumps(list(trainer.vocab.chars), ensure_ascii=False),
+            "epoch": str(trainer.epoch),
+        }
+        try:
+            save_weights(trainer.snapshot().weights, args.save_weights, meta)
+        except ProjectError as exc:
+            failures.append(str(exc))
+    return failures
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train headless; print the notebook's lines or JSON lines; save what was asked for."""
     project = project_from_args(args)
     _check(project)
+    _check_outputs(args)  # an unwritable output is found now, not after the training it would have kept
     from .core.trainer import Trainer  # torch loads only now, after the arguments are known good
 
     trainer = Trainer(project.task, project.model, project.train)
@@ -185,19 +236,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(json.dumps(final))
     if outcome.status != "finished":
         print(f"rnnstudio: {outcome.message}", file=sys.stderr)
-    if args.save_project:
-        from .core.project_io import save_project
-
-        save_project(replace(project, history=tuple(history)), args.save_project)
-    if args.save_weights:
-        from .core.project_io import save_weights
-
-        meta = {
-            "model": json.dumps(project.model.__dict__),
-            "vocab": json.dumps(list(trainer.vocab.chars), ensure_ascii=False),
-            "epoch": str(trainer.epoch),
-        }
-        save_weights(trainer.snapshot().weights, args.save_weights, meta)
+    failures = _save_outputs(args, project, history, trainer)
+    for failure in failures:
+        print(f"rnnstudio: error: {failure}", file=sys.stderr)
+    if failures:
+        return 2
     return {"finished": 0, "stopped": 130}.get(outcome.status, 1)
 
 
@@ -215,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") != "utf8":
         sys.stdout.reconfigure(errors="replace")
     try:
+        if argv[:1] == ["--"]:  # the end of options: what follows is a file, even "-x.json" or "train"
+            return _launch(argv[1:])
         if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
             return _launch(argv)
         args = build_parser().parse_args(argv)

@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from .problems import Problem, ValidationError
+from .problems import Problem, ValidationError, shown
 
 CELLS = ("rnncell", "rnn", "lstm", "gru")
 ENCODINGS = ("onehot", "embedding")
@@ -176,7 +176,7 @@ def _choice_problems(cfg: ModelConfig | TrainConfig) -> list[Problem]:
         allowed = _CHOICES.get(f.name)
         value = getattr(cfg, f.name)
         if allowed is not None and value not in allowed:
-            found.append(Problem(f.name, f"is {value!r}; choose one of {', '.join(allowed)}"))
+            found.append(Problem(f.name, f"is {shown(value)}; choose one of {', '.join(allowed)}"))
     return found
 
 
@@ -213,7 +213,7 @@ def from_dict(cls: type, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise ValidationError([Problem(where, f"must be an object, not {type(data).__name__}")])
     known = {f.name: f for f in fields(cls)}
-    problems = [Problem(where, f"unknown field {k!r}") for k in data if k not in known]
+    problems = [Problem(where, f"unknown field {shown(k)}") for k in data if k not in known]
     values = {}
     for name, value in data.items():
         if name not in known:
@@ -227,10 +227,10 @@ def from_dict(cls: type, data: Any, where: str) -> Any:
             or (default is None and _is_int(value))
         )
         if isinstance(value, float) and not math.isfinite(value):
-            problems.append(Problem(f"{where}.{name}", f"must be a finite number, not {value!r}"))
+            problems.append(Problem(f"{where}.{name}", f"must be a finite number, not {shown(value)}"))
             continue
         if not ok:
-            problems.append(Problem(f"{where}.{name}", f"has the wrong type: {value!r}"))
+            problems.append(Problem(f"{where}.{name}", f"has the wrong type: {shown(value)}"))
             continue
         values[name] = float(value) if isinstance(default, float) else value
     if problems:

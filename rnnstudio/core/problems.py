@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,19 @@ class ValidationError(ValueError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def plural(n: int, noun: str) -> str:
+    """``n`` with ``noun``, in the plural unless it is one: "1 character", "3 characters"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def shown(value: Any) -> str:
+    """``value`` as a message quotes it: its repr, cut short however long the value in the file."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an integer too long to print, a list nested too deeply
+        return f"a {type(value).__name__} too long to show"
+    if isinstance(value, int) and len(text) > 24:
+        return f"a {len(text.lstrip('-'))}-digit number"
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -12,6 +12,8 @@ import json
 import math
 import os
 import re
+import stat
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,12 +23,17 @@ from typing import Any
 import numpy as np
 
 from .config import ModelConfig, TrainConfig, from_dict, to_dict
-from .problems import ValidationError
+from .problems import ValidationError, plural, shown
 from .results import EpochResult
 from .sequences import Pair, Task
 
 SCHEMA_VERSION = 1
 APP_ID = "rnnstudio"
+
+#: The largest project file read. A run of the default preset writes ~170 bytes an epoch, so its
+#: longest run (1,000,000 epochs, 165 MB) still opens; reading is refused before it starts above this.
+MAX_PROJECT_BYTES = 256 * 2**20
+_LIMIT_TEXT = f"{MAX_PROJECT_BYTES // 2**20} MB"
 
 #: MIGRATIONS[n] upgrades a version-n document to version n + 1. Version 1 is the first.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
@@ -89,6 +96,8 @@ def project_from_dict(doc: Any, source: str = "the project") -> Project:
         raise ProjectError(f"{source}: {exc}") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise ProjectError(f"{source}: {exc}") from None
+    except RecursionError:  # a value nested too deeply for the messages that name it
+        raise ProjectError(f"{source}: a value is nested too deeply (a project is a few levels deep)") from None
 
 
 def _parse_v1(doc: dict) -> Project:
@@ -119,7 +128,12 @@ def _parse_v1(doc: dict) -> Project:
     value_problems += [replace(p, field=f"train.{p.field}") for p in train.problems()]
     if value_problems:
         raise ValidationError(value_problems)
-    history = tuple(_parse_epoch(i, r) for i, r in enumerate(doc.get("history") or []))
+    history_raw = doc.get("history")
+    if history_raw is None:
+        history_raw = []
+    if not isinstance(history_raw, list):
+        raise ValueError(f"'history' must be a list of epoch records, not {type(history_raw).__name__}")
+    history = tuple(_parse_epoch(i, r) for i, r in enumerate(history_raw))
     for i in range(1, len(history)):
         if history[i].epoch <= history[i - 1].epoch:
             raise ValueError(
@@ -139,22 +153,51 @@ def _parse_v1(doc: dict) -> Project:
     return Project(Task(tuple(pairs), vocab), model, train, history, name, description)
 
 
+#: The largest epoch number a history may hold: the views keep epochs in int64 arrays and plot them on
+#: float64 axes, which count whole numbers exactly up to 2**53.
+MAX_HISTORY_EPOCH = 2**53 - 1
+
+
+def _history_number(where: str, name: str, value: Any, high: float = math.inf) -> float:
+    """A finite float from 0 to ``high``; ValueError naming the field otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: {name} must be a number, not {shown(value)}")
+    number = float(value) if not isinstance(value, int) or abs(value) < 2**1000 else math.inf
+    if not (math.isfinite(number) and 0.0 <= number <= high):
+        limits = "from 0 to 1" if high == 1.0 else "of at least 0"
+        raise ValueError(f"{where}: {name} must be a finite number {limits}, not {shown(value)}")
+    return number
+
+
 def _parse_epoch(i: int, r: Any) -> EpochResult:
-    try:
-        loss, acc = float(r["loss"]), float(r["accuracy"])
-        if not (math.isfinite(loss) and math.isfinite(acc)):
-            raise ValueError
-        return EpochResult(
-            epoch=int(r["epoch"]),
-            loss=loss,
-            accuracy=acc,
-            predictions=tuple(str(p) for p in r["predictions"]),
-            elapsed=float(r.get("elapsed", 0.0)),
-            grad_norm=None if r.get("grad_norm") is None else float(r["grad_norm"]),
-            clipped=bool(r.get("clipped", False)),
-        )
-    except (TypeError, ValueError, KeyError):
-        raise ValueError(f"history entry {i + 1} is malformed") from None
+    """One history record, every field checked against what the app can hold and show."""
+    where = f"history entry {i + 1}"
+    if not isinstance(r, dict):
+        raise ValueError(f"{where} must be an object with epoch, loss, accuracy and predictions, not {shown(r)}")
+    missing = [k for k in ("epoch", "loss", "accuracy", "predictions") if k not in r]
+    if missing:
+        names = [repr(k) for k in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        raise ValueError(f"{where} is missing {listed}")
+    epoch = r["epoch"]
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_HISTORY_EPOCH:
+        raise ValueError(f"{where}: epoch must be a whole number from 1 to {MAX_HISTORY_EPOCH:,}, not {shown(epoch)}")
+    predictions = r["predictions"]
+    if not isinstance(predictions, list) or not all(isinstance(p, str) for p in predictions):
+        raise ValueError(f"{where}: predictions must be a list of strings, not {shown(predictions)}")
+    grad_norm = r.get("grad_norm")  # null: no clipping, or a norm JSON cannot hold (see EpochResult.to_json)
+    clipped = r.get("clipped", False)
+    if not isinstance(clipped, bool):
+        raise ValueError(f"{where}: clipped must be true or false, not {shown(clipped)}")
+    return EpochResult(
+        epoch=epoch,
+        loss=_history_number(where, "loss", r["loss"]),
+        accuracy=_history_number(where, "accuracy", r["accuracy"], high=1.0),
+        predictions=tuple(predictions),
+        elapsed=_history_number(where, "elapsed", r.get("elapsed", 0.0)),
+        grad_norm=None if grad_norm is None else _history_number(where, "grad_norm", grad_norm),
+        clipped=clipped,
+    )
 
 
 #: What a document cut short may leave where parsing fails: nothing, or part of a number or of true/false/null.
@@ -183,20 +226,70 @@ def loads_project(text: str, source: str = "the project") -> Project:
         raise ProjectError(
             f"{source} is corrupt: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
         ) from None
+    except RecursionError:
+        raise ProjectError(
+            f"{source} is corrupt: its JSON is nested too deeply to read (a project is a few levels deep)"
+        ) from None
+    except ValueError as exc:  # json reads integers only up to sys.get_int_max_str_digits() digits
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+        if "integer string conversion" in str(exc) and limit:
+            raise ProjectError(f"{source} is corrupt: it holds a whole number of more than {limit:,} digits") from None
+        raise ProjectError(f"{source} is corrupt: {exc}") from None
+    except MemoryError:
+        raise ProjectError(f"{source} is too large to read into memory") from None
     return project_from_dict(doc, source)
 
 
-def load_project(path: str | os.PathLike) -> Project:
-    """Read a project file; ProjectError for a missing, unreadable, corrupt or newer file."""
-    p = Path(path)
+def _size_text(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _read_project_bytes(p: Path) -> bytes:
+    """The file's bytes, refused before reading if it is no regular file or larger than MAX_PROJECT_BYTES."""
+    # O_NONBLOCK: opening a FIFO to read would otherwise wait for a writer, forever.
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        data = p.read_bytes()
+        fd = os.open(p, flags)
     except FileNotFoundError:
         raise ProjectError(f"{p} does not exist") from None
     except IsADirectoryError:
         raise ProjectError(f"{p} is a folder, not a project file") from None
     except OSError as exc:
         raise ProjectError(f"cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        mode, size = st.st_mode, st.st_size
+        if stat.S_ISDIR(mode):
+            raise ProjectError(f"{p} is a folder, not a project file")
+        if not stat.S_ISREG(mode):  # /dev/zero never ends, a FIFO may never deliver
+            raise ProjectError(f"{p} is {_kind(mode)}, not a project file")
+        if size > MAX_PROJECT_BYTES:
+            raise ProjectError(f"{p} is {_size_text(size)}, more than the {_LIMIT_TEXT} RNN Studio opens")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_PROJECT_BYTES + 1)  # the file may have grown since fstat
+    except OSError as exc:
+        raise ProjectError(f"cannot read {p}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PROJECT_BYTES:
+        raise ProjectError(f"{p} is more than the {_LIMIT_TEXT} RNN Studio opens")
+    return data
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file; ProjectError for a missing, unreadable, special, oversized, corrupt or newer file."""
+    p = Path(path)
+    data = _read_project_bytes(p)
     try:
         text = data.decode("utf-8-sig")  # a BOM some editors add is not part of the document
     except UnicodeDecodeError:
@@ -237,12 +330,35 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def check_writable(path: str | os.PathLike) -> None:
+    """ProjectError unless a file can be saved at ``path``: for checks before long work, such as training."""
+    p = Path(path)
+    if p.is_dir():
+        raise ProjectError(f"cannot save {p}: it is a folder; give a file name")
+    folder = p.parent
+    if not folder.exists():
+        raise ProjectError(f"cannot save {p}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ProjectError(f"cannot save {p}: {folder} is not a folder")
+    try:  # what atomic_write does first; permission bits alone miss read-only mounts and ACLs
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ProjectError(f"cannot save {p}: the folder {folder} is not writable ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def save_project(project: Project, path: str | os.PathLike, include_history: bool = True) -> None:
     """Save atomically; ProjectError says why a save failed (the old file is kept)."""
     try:
         data = dumps_project(project, include_history).encode("utf-8")
     except (ValueError, UnicodeError) as exc:  # a non-finite number or a lone surrogate: nothing is written
         raise ProjectError(f"cannot save {path}: the project holds something JSON cannot store ({exc})") from None
+    if len(data) > MAX_PROJECT_BYTES:  # a file RNN Studio would refuse to open again is not written
+        raise ProjectError(
+            f"cannot save {path}: with its history of {plural(len(project.history), 'epoch')} the file would be "
+            f"{_size_text(len(data))}, more than the {_LIMIT_TEXT} RNN Studio opens"
+        )
     try:
         atomic_write(path, data)
     except OSError as exc:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from .problems import Problem, ValidationError
+from .problems import Problem, ValidationError, plural
 from .vocab import Vocabulary, describe_char
 
 #: The longest input or target string accepted (time steps per sequence).
@@ -100,7 +100,7 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
             found.append(
                 Problem(
                     "target",
-                    f"has {len(pair.target)} characters but its input has {len(pair.input)}: "
+                    f"has {plural(len(pair.target), 'character')} but its input has {len(pair.input)}: "
                     "the model emits one character per input character",
                     pair=i,
                     position=min(len(pair.input), len(pair.target)),

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from .config import ModelConfig, TrainConfig, check
 from .control import RunControl
 from .model import GLOBAL_RNG_LOCK, CharRNN, build_model, empty_model
-from .problems import Problem, ValidationError
+from .problems import Problem, ValidationError, plural
 from .results import DIVERGED, FINISHED, STOPPED, EpochResult, Inference, RunOutcome, WeightSnapshot
 from .sequences import Task, unknown_char_problems
 from .vocab import Vocabulary
@@ -120,7 +120,7 @@ def infer(model: CharRNN, vocab: Vocabulary, text: str, target: str | None = Non
     if target is not None:
         problems += unknown_char_problems(target, vocab, "target")
         if len(target) != len(text):
-            problems.append(Problem("target", f"has {len(target)} characters, the input {len(text)}"))
+            problems.append(Problem("target", f"has {plural(len(target), 'character')}, the input {len(text)}"))
     if not text:
         problems.append(Problem("input", "is empty"))
     if problems:

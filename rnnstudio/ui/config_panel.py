@@ -363,6 +363,10 @@ class ConfigPanel(QWidget):
         index = -1 if preset_id is None else self.preset_combo.findData(preset_id)
         self.preset_combo.setCurrentIndex(index)
 
+    def current_preset(self) -> str | None:
+        """The id of the preset shown as selected, None for "Custom"."""
+        return self.preset_combo.currentData()
+
     def set_config(self, model: ModelConfig, train: TrainConfig) -> None:
         """Show these configurations in the controls without emitting config_changed."""
         self._updating = True

@@ -7,12 +7,13 @@ the views. No widget calls a sibling.
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, Slot
@@ -100,6 +101,19 @@ BATCH_MIN_S = 0.1
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
 _NOTHING_SHOWN = object()  # the inside views show no pair yet (None: the selected one is not in the run)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What set_project puts back if showing a new project fails."""
+
+    project: Project  # with the whole history, even one the settings have moved on from
+    path: Path | None
+    preset_id: str | None
+    history_key: tuple | None
+    modified: bool
 
 
 def app_settings() -> QSettings:
@@ -446,8 +460,47 @@ class MainWindow(QMainWindow):
         """Every epoch recorded since the weights were last fresh."""
         return list(self._history)
 
-    def set_project(self, project: Project, path: Path | None = None, preset_id: str | None = None) -> None:
-        """Show ``project``: strings, configuration, history; fresh weights."""
+    def set_project(self, project: Project, path: Path | None = None, preset_id: str | None = None) -> bool:
+        """Show ``project``: strings, configuration, history; fresh weights.
+
+        All or nothing: should showing it fail, the window goes back to the project it had (its
+        strings, configuration, history, file, title and modified flag; the weights start fresh),
+        says why, and returns False.
+        """
+        previous = _Shown(
+            Project(
+                self.task(),
+                self.model_config(),
+                self.train_config(),
+                tuple(self._history),
+                self._name,
+                self._description,
+            ),
+            self._path,
+            self.config_panel.current_preset(),
+            self._history_key,
+            self.isWindowModified(),
+        )
+        try:
+            self._show_project(project, path, preset_id)
+        except Exception as exc:
+            log.exception("could not show the project")
+            self._show_project(previous.project, previous.path, previous.preset_id, strict=False)
+            self._history_key = previous.history_key
+            self._set_dirty(previous.modified)
+            shown = path.name if path is not None else (project.name or "the project")
+            message = f"{shown} could not be shown ({type(exc).__name__}: {exc}); the previous project is still open"
+            self.banner.show_message(message)
+            QMessageBox.warning(self, "Could not open the project", message)
+            return False
+        return True
+
+    def _show_project(self, project: Project, path: Path | None, preset_id: str | None, strict: bool = True) -> None:
+        """set_project's work: the project's data into the window, then into the views.
+
+        ``strict`` False (putting back the previous project): a view that fails is logged and
+        skipped, so the strings, configuration, history and file are back whatever the views do.
+        """
         self.session.reset()
         self._path = path
         self._name, self._description = project.name, project.description
@@ -456,32 +509,45 @@ class MainWindow(QMainWindow):
         self.config_panel.set_current_preset(preset_id)
         self._history = list(project.history)
         self._history_key = (project.task, project.model, replace(project.train, epochs=0))
-        self._start_fresh_views(project.task, None)
-        self.prediction_log.model().set_history(self._history)
-        self.loss_panel.set_history(self._history)
-        self.film_strip.set_history(self._history)
-        self.gradient_flow.add_results(self._history)
         self._last_outcome = None
-        self.banner.hide()
-        self._set_dirty(False)
-        self._revalidate()
-        self._update_status()
+        steps = (
+            lambda: self._start_fresh_views(project.task, None),
+            lambda: self.prediction_log.model().set_history(self._history),
+            lambda: self.loss_panel.set_history(self._history),
+            lambda: self.film_strip.set_history(self._history),
+            lambda: self.gradient_flow.add_results(self._history),
+            self.banner.hide,
+            lambda: self._set_dirty(False),
+            self._revalidate,
+            self._update_status,
+        )
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                if strict:
+                    raise
+                log.exception("a view could not show the restored project")
 
     def load_preset(self, preset_id: str) -> None:
         """Load one of the notebook's programs (no unsaved-changes prompt: see _on_preset_chosen)."""
         preset = get_preset(preset_id)
-        self.set_project(preset.project, None, preset_id)
-        self.state_label.setText(f"Loaded preset “{preset.name}”: ready to train")
+        if self.set_project(preset.project, None, preset_id):
+            self.state_label.setText(f"Loaded preset “{preset.name}”: ready to train")
 
     def open_project(self, path: str | os.PathLike) -> bool:
         """Open a project file; on error the window says why and keeps what it had."""
         try:
             project = load_project(path)
-        except ProjectError as exc:
+        except Exception as exc:  # ProjectError names the problem; anything else is a bug, but no reason to crash
+            if not isinstance(exc, ProjectError):
+                log.exception("could not read %s", path)
+                exc = ProjectError(f"{path} could not be read ({type(exc).__name__}: {exc})")
             self.banner.show_message(f"Could not open the project: {exc}")
             QMessageBox.warning(self, "Could not open the project", str(exc))
             return False
-        self.set_project(project, Path(path))
+        if not self.set_project(project, Path(path)):
+            return False
         self._add_recent(str(Path(path).resolve()))
         self.state_label.setText(f"Opened {Path(path).name}")
         return True
@@ -898,8 +964,8 @@ class MainWindow(QMainWindow):
         if self.session.is_active() or not self._confirm_discard():
             return
         project = get_preset(DEFAULT_PRESET).project
-        self.set_project(replace(project, history=(), name="", description=""), None, None)
-        self.state_label.setText("New project")
+        if self.set_project(replace(project, history=(), name="", description=""), None, None):
+            self.state_label.setText("New project")
 
     @Slot()
     def _on_open_triggered(self) -> None:

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnstudio.core.config import ModelConfig
-from rnnstudio.core.problems import Problem
+from rnnstudio.core.problems import Problem, plural
 from rnnstudio.core.sequences import Pair, Task
 from rnnstudio.core.vocab import Vocabulary
 
@@ -257,7 +257,7 @@ class _PairsModel(QAbstractTableModel):
             msgs = self._row_messages.get(row, []) if col == 0 else self._messages.get((row, field), [])
             if col:
                 text = getattr(pair, field)
-                head = f"{field}: {text!r} ({len(text)} characters)"
+                head = f"{field}: {text!r} ({plural(len(text), 'character')})"
                 return "\n".join([head, *msgs])
             return "\n".join(msgs) if msgs else None
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -643,7 +643,7 @@ class TaskEditor(QWidget):
             edit.setEnabled(pair is not None)
             edit.setPlaceholderText("" if pair is not None else "add a pair first")
             self._length_labels[field].setText(str(len(text)) if pair is not None else "")
-            self._length_labels[field].setToolTip(f"{len(text)} characters" if pair is not None else "")
+            self._length_labels[field].setToolTip(plural(len(text), "character") if pair is not None else "")
         self._show_oov(pair)
         self._show_pair_problems()
         self.encoding_preview.set_data(self._task, self._selected)

@@ -118,6 +118,28 @@ def test_bad_argument_in_a_real_process_exits_2_with_one_line_and_no_traceback()
     assert proc.stderr.splitlines() == ["rnnstudio: error: argument --epochs: invalid int value: 'x'"]
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists() or sys.platform == "win32", reason="no /dev/zero here")
+def test_a_device_given_as_the_project_exits_2_without_reading_it() -> None:
+    import resource
+
+    limit = 2**30  # were it read whole, the process fails fast instead of taking the machine's memory
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(
+        [sys.executable, "main.py", "train", "--project", "/dev/zero"],
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=cap_memory,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == ["rnnstudio: error: /dev/zero is a device, not a project file"]
+
+
 # --- in-process ------------------------------------------------------------------------------
 
 
@@ -135,11 +157,16 @@ BAD_ARGUMENTS = [
     (["train", "--input", "", "--target", "x"], "pair 1, input: is empty"),
     (["train", "--preset", "nope"], "no preset 'nope'; the presets are rnncell-onehot, rnn-onehot, rnn-embedding"),
     (["train", "--preset", "rnn-onehot", "--project", "p.json"], "not allowed with argument --preset"),
-    (["train", "--lr", "0"], "learning rate must be from 1e-06 to 10"),
+    (["train", "--lr", "0"], "--lr: the learning rate must be from 1e-06 to 10"),
+    (["train", "--layers", "0"], "--layers: must be a whole number from 1 to 8"),
+    (["train", "--clip", "-1"], "--clip: must be 0 (off) or a positive number"),
+    (["train", "--hidden", "0"], "--hidden: must be a whole number from 1 to 4096, or auto"),
+    (["train", "--embedding-size", "0"], "--embedding-size: must be a whole number"),
+    (["train", "--loss", "sum", "--epochs", "0"], "--epochs: must be a whole number from 1 to 1,000,000"),
     (["train", "--hidden", "many"], "give a whole number or 'auto'"),
     (["train", "--cell", "transformer"], "invalid choice: 'transformer'"),
-    (["train", "--preset", "rnn-onehot", "--hidden", "7"], "set it to 4 or auto"),
-    (["train", "--preset", "rnncell-onehot", "--layers", "2"], "set layers to 1"),
+    (["train", "--preset", "rnn-onehot", "--hidden", "7"], "--hidden: head 'none' uses the hidden state"),
+    (["train", "--preset", "rnncell-onehot", "--layers", "2"], "--layers: an RNNCell loop has a single layer"),
     (["presets", "--all"], "unrecognized arguments: --all"),
 ]
 
@@ -160,6 +187,27 @@ def test_several_problems_share_the_one_line(capsys) -> None:
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert "epochs" in err and "learning rate" in err and "pair 1, target" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "opened"),
+    [(["--", "x.json"], "x.json"), (["--", "-odd.json"], "-odd.json"), (["--", "train"], "train"), (["--"], None)],
+)
+def test_double_dash_ends_the_options_and_the_rest_is_the_file_to_open(monkeypatch, argv, opened) -> None:
+    from rnnstudio import app
+
+    launched = []
+    monkeypatch.setattr(app, "run_app", lambda path=None: launched.append(path) or 0)
+    assert main(argv) == 0
+    assert launched == [opened]
+
+
+def test_double_dash_still_takes_one_file_at_most(capsys, monkeypatch) -> None:
+    from rnnstudio import app
+
+    monkeypatch.setattr(app, "run_app", lambda path=None: pytest.fail("the window opened"))
+    assert main(["--", "a.json", "b.json"]) == 2
+    assert "give at most one project file" in capsys.readouterr().err
 
 
 def test_presets_lists_the_three_ids(capsys) -> None:
@@ -210,10 +258,71 @@ def test_project_file_is_the_starting_point_and_its_old_history_is_not_kept(tmp_
     assert [r.epoch for r in saved.history] == [1, 2]
 
 
-def test_failed_save_after_training_is_reported_in_one_line(tmp_path: Path, capsys) -> None:
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path: Path, capsys) -> None:
     target = tmp_path / "missing-folder" / "p.json"
-    assert main(["train", "--preset", "rnn-onehot", "--epochs", "1", "--save-project", str(target)]) == 2
+    argv = ["train", "--preset", "rnn-onehot", "--epochs", "1", "--save-project", str(target)]
+    assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert len(out.splitlines()) == 1  # the epoch was trained and shown
-    assert len(err.splitlines()) == 1 and "cannot save" in err
+    assert out == ""  # nothing trained
+    assert err == f"rnnstudio: error: --save-project: cannot save {target}: the folder {target.parent} does not exist\n"
     assert not target.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "where", "expected"),
+    [
+        ("--save-project", "folder", "it is a folder; give a file name"),
+        ("--save-weights", "folder", "it is a folder; give a file name"),
+        ("--save-weights", "missing/w.safetensors", "the folder"),
+        ("--save-project", "a-file/p.json", "is not a folder"),
+        ("--save-weights", "read-only/w.safetensors", "is not writable"),
+    ],
+)
+def test_each_output_is_checked_before_training(tmp_path: Path, capsys, flag: str, where: str, expected: str) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    (tmp_path / "read-only").mkdir(mode=0o500)
+    if where.startswith("read-only") and os.access(tmp_path / "read-only", os.W_OK) and os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder")
+    good = "--save-weights" if flag == "--save-project" else "--save-project"
+    argv = ["train", "--preset", "rnn-onehot", "--epochs", "1", flag, str(tmp_path / where)]
+    argv += [good, str(tmp_path / "good.out")]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"rnnstudio: error: {flag}: cannot save ") and expected in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder", "read-only"]  # nothing written
+
+
+def test_the_same_file_for_project_and_weights_is_refused(tmp_path: Path, capsys) -> None:
+    path = str(tmp_path / "out.json")
+    assert main(["train", "--epochs", "1", "--save-project", path, "--save-weights", path]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--save-project and --save-weights name the same file" in err
+
+
+def test_a_save_that_fails_after_training_does_not_stop_the_other(tmp_path: Path, capsys, monkeypatch) -> None:
+    from rnnstudio.core import project_io
+
+    def disk_full(*args, **kwargs):
+        raise project_io.ProjectError(f"cannot save {args[1]}: No space left on device")
+
+    project_path, weights_path = tmp_path / "p.json", tmp_path / "w.safetensors"
+    argv = ["train", "--preset", "rnn-onehot", "--epochs", "2"]
+    argv += ["--save-project", str(project_path), "--save-weights", str(weights_path)]
+    monkeypatch.setattr(project_io, "save_project", disk_full)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2  # the epochs were trained and shown
+    assert err == f"rnnstudio: error: cannot save {project_path}: No space left on device\n"
+    arrays, meta = load_weights_file(weights_path)  # the weights were saved all the same
+    assert meta["epoch"] == "2" and arrays
+    monkeypatch.undo()
+
+    monkeypatch.setattr(project_io, "save_weights", disk_full)
+    weights_path.unlink()
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err == f"rnnstudio: error: cannot save {weights_path}: No space left on device\n"
+    assert [r.epoch for r in load_project(project_path).history] == [1, 2]
+    assert not weights_path.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import json
 import os
 import re
 import tokenize
@@ -203,12 +204,12 @@ def test_bad_json_before_the_end_is_corrupt_not_truncated(text: str) -> None:
         (
             '{"schema_version": 1, "pairs": [], "history": [{"epoch": 1, "loss": 1, "accuracy": 0, "predictions": []},'
             ' {"epoch": 2, "loss": "x", "accuracy": 0, "predictions": []}]}',
-            "history entry 2 is malformed",
+            "history entry 2: loss must be a number, not 'x'",
         ),
         (
             '{"schema_version": 1, "pairs": [], "history": '
             '[{"epoch": 1, "loss": NaN, "accuracy": 0, "predictions": []}]}',
-            "history entry 1 is malformed",
+            "history entry 1: loss must be a finite number of at least 0, not nan",
         ),
     ],
 )
@@ -411,3 +412,203 @@ def test_saving_what_json_cannot_hold_is_a_project_error_and_writes_nothing(tmp_
     inf_history = (EpochResult(1, 1.0, 0.2, ("lllll",), 0.1, grad_norm=float("inf"), clipped=True),)
     save_project(replace(project, history=inf_history), path)  # a non-finite norm is stored as null
     assert load_project(path).history[0].grad_norm is None
+
+
+# --- hostile documents: one ProjectError naming the problem, never another exception ------------
+
+
+def _with_history(*records: dict) -> str:
+    doc = project_io.project_to_dict(get_preset("rnn-embedding").project)
+    doc["history"] = list(records)
+    return json.dumps(doc)
+
+
+def _record(**change) -> dict:
+    return {"epoch": 1, "loss": 1.0, "accuracy": 0.5, "predictions": ["lllll"], "elapsed": 0.1, **change}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "seed": ' + "9" * 5000 + "}",
+            "a whole number of more than 4,300 digits",
+            id="5000-digit integer",
+        ),
+        pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="nested 100000 deep"),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "model": {"cell": ' + "[" * 400 + "]" * 400 + "}}",
+            "model.cell",
+            id="value nested 400 deep",
+        ),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "model": {"cell": "' + "x" * 10**6 + '"}}',
+            "is 'xxxxx",
+            id="million-character cell",
+        ),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "train": {"' + "y" * 10**6 + '": 1}}',
+            "unknown field 'yyyy",
+            id="million-character key",
+        ),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "history": 5}',
+            "'history' must be a list of epoch records, not int",
+            id="history is a number",
+        ),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "history": {"epoch": 1}}',
+            "'history' must be a list",
+            id="history is an object",
+        ),
+        pytest.param(
+            _with_history(_record(epoch=10**30)),
+            "history entry 1: epoch must be a whole number from 1 to",
+            id="epoch 10**30",
+        ),
+        pytest.param(_with_history(_record(epoch=2**63 - 1)), "not 9223372036854775807", id="epoch 2**63-1"),
+        pytest.param(_with_history(_record(epoch=2**53)), "history entry 1: epoch", id="epoch 2**53"),
+        pytest.param(_with_history(_record(), _record(epoch=0)), "history entry 2: epoch", id="epoch 0"),
+        pytest.param(_with_history(_record(epoch=-3)), "not -3", id="epoch negative"),
+        pytest.param(
+            _with_history(_record(epoch=2.0)), "history entry 1: epoch must be a whole number", id="epoch float"
+        ),
+        pytest.param(_with_history(_record(epoch=True)), "history entry 1: epoch", id="epoch bool"),
+        pytest.param(
+            _with_history(_record(loss=-1.0)), "loss must be a finite number of at least 0", id="loss negative"
+        ),
+        pytest.param(_with_history(_record(loss=1e309)), "loss must be a finite number", id="loss infinite"),
+        pytest.param(
+            _with_history(_record(accuracy=7.5)),
+            "accuracy must be a finite number from 0 to 1, not 7.5",
+            id="accuracy 7.5",
+        ),
+        pytest.param(_with_history(_record(elapsed="nan")), "elapsed must be a number, not 'nan'", id="elapsed string"),
+        pytest.param(
+            _with_history(_record(elapsed=-100.0)),
+            "elapsed must be a finite number of at least 0",
+            id="elapsed negative",
+        ),
+        pytest.param(
+            _with_history(_record(grad_norm=-1.0)),
+            "grad_norm must be a finite number of at least 0",
+            id="grad_norm negative",
+        ),
+        pytest.param(_with_history(_record(clipped="yes")), "clipped must be true or false", id="clipped string"),
+        pytest.param(
+            _with_history(_record(predictions="hello")),
+            "predictions must be a list of strings, not 'hello'",
+            id="predictions string",
+        ),
+        pytest.param(
+            _with_history(_record(predictions=[1])), "predictions must be a list of strings", id="predictions numbers"
+        ),
+        pytest.param(_with_history(7), "history entry 1 must be an object", id="entry a number"),
+        pytest.param(
+            _with_history({"epoch": 1, "loss": 1.0}),
+            "history entry 1 is missing 'accuracy' and 'predictions'",
+            id="entry incomplete",
+        ),
+    ],
+)
+def test_hostile_documents_are_refused_with_a_project_error_naming_the_problem(text: str, expected: str) -> None:
+    with pytest.raises(ProjectError) as info:
+        loads_project(text, "x.json")
+    message = str(info.value)
+    assert message.startswith("x.json") and expected in message
+    assert len(message) < 300 and "\n" not in message  # one line, however long the bad value
+
+
+def test_history_numbers_at_their_limits_load() -> None:
+    records = [_record(epoch=1, loss=0.0, accuracy=0.0, elapsed=0.0, grad_norm=None)]
+    records.append(_record(epoch=2**53 - 1, loss=1e300, accuracy=1.0, elapsed=1e300, grad_norm=0.0, clipped=False))
+    history = loads_project(_with_history(*records)).history
+    assert [r.epoch for r in history] == [1, 2**53 - 1]
+    assert history[1].accuracy == 1.0 and history[1].grad_norm == 0.0
+
+
+def test_a_history_entry_with_a_huge_epoch_does_not_reach_the_views() -> None:
+    """The epoch the reviewer's file held (10**30) overflowed the int64 arrays of the gradient-flow view."""
+    text = _with_history(_record(epoch=10**30))
+    with pytest.raises(ProjectError, match="history entry 1: epoch"):
+        loads_project(text)
+    history = loads_project(_with_history(_record(epoch=2**53 - 1))).history
+    assert np.fromiter((r.epoch for r in history), dtype=np.int64)[0] == 2**53 - 1
+
+
+# --- special and oversized files: refused before they are read -------------------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(300 * 2**20)  # sparse: 300 MB on paper, no disk used
+    with pytest.raises(ProjectError) as info:
+        load_project(path)
+    # The size in the message comes from the file's metadata, before any read.
+    assert str(info.value) == f"{path} is 300.0 MB, more than the 256 MB RNN Studio opens"
+
+
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path, monkeypatch) -> None:
+    text = dumps_project(sample_project()).encode("utf-8")
+    path = tmp_path / "p.json"
+    path.write_bytes(text)
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(text))
+    assert load_project(path) == sample_project()
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(text) - 1)
+    with pytest.raises(ProjectError, match="more than the"):
+        load_project(path)
+
+
+def test_a_save_too_large_to_open_again_is_refused_and_the_old_file_kept(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path)
+    before = path.read_bytes()
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(before) + 10)
+    longer = replace(sample_project(), history=(*sample_project().history, EpochResult(4, 0.5, 1.0, ("o" * 99,), 1.0)))
+    with pytest.raises(ProjectError) as info:
+        save_project(longer, path)
+    assert str(info.value).startswith(f"cannot save {path}: with its history of 4 epochs the file would be")
+    assert path.read_bytes() == before
+    save_project(longer, path, include_history=False)  # without the history it fits
+    assert load_project(path).history == ()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "p.json"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | object] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_project(fifo))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=60)  # a guard against hanging the suite, not a timing: the answer is immediate
+    if reader.is_alive():  # the load waits for a writer: be that writer so the thread can end
+        os.close(os.open(fifo, os.O_WRONLY))
+        reader.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], ProjectError), outcome
+    assert str(outcome[0]) == f"{fifo} is a pipe (FIFO), not a project file"
+
+
+def test_check_writable_finds_a_folder_files_cannot_be_made_in(tmp_path: Path, monkeypatch) -> None:
+    project_io.check_writable(tmp_path / "p.json")  # a writable folder: fine, and nothing left behind
+    assert list(tmp_path.iterdir()) == []
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(project_io.tempfile, "mkstemp", read_only)
+    with pytest.raises(ProjectError) as info:
+        project_io.check_writable(tmp_path / "p.json")
+    assert (
+        str(info.value)
+        == f"cannot save {tmp_path / 'p.json'}: the folder {tmp_path} is not writable (Read-only file system)"
+    )

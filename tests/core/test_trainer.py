@@ -349,8 +349,10 @@ def test_infer_names_unknown_characters_by_position() -> None:
     with pytest.raises(ValidationError) as info:
         trainer.infer("hello", "ohlQl")
     assert [(p.field, p.position) for p in info.value.problems] == [("target", 3)]
-    with pytest.raises(ValidationError, match="target"):
+    with pytest.raises(ValidationError, match="target: has 2 characters, the input 5"):
         trainer.infer("hello", "oh")
+    with pytest.raises(ValidationError, match="target: has 1 character, the input 5"):
+        trainer.infer("hello", "o")
     with pytest.raises(ValidationError, match="empty"):
         trainer.infer("")
 

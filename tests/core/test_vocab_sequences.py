@@ -150,6 +150,12 @@ def test_length_mismatch_is_a_target_problem_that_says_why() -> None:
     assert "one character per input character" in problem.message
 
 
+@pytest.mark.parametrize(("target", "says"), [("o", "has 1 character but"), ("oh", "has 2 characters but")])
+def test_length_mismatch_counts_characters_in_good_english(target: str, says: str) -> None:
+    (problem,) = Task.of([("hello", target)]).problems()
+    assert problem.message.startswith(says)
+
+
 def test_each_occurrence_of_an_unknown_character_is_reported_at_its_position() -> None:
     task = Task.of([("xaxbx", "abxab"), ("ab", "yy")], vocab="ab")
     problems = task.problems()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -693,3 +694,107 @@ def test_weights_reset_between_a_refreshs_two_frames_leaves_the_log_empty(make_w
     window._refresh_live()
     window._live.flush()
     assert window.prediction_log.model().rowCount() == 5
+
+
+# --- bad files and failures while showing a project: the open project is never lost -----------
+
+
+def _bad_project_files(folder: Path) -> dict[str, Path]:
+    """The three kinds of file a reviewer found escaping as exceptions (and aborting main.py FILE)."""
+    good = json.loads((REPO / "resources" / "presets" / "rnn-embedding.json").read_text(encoding="utf-8"))
+    texts = {
+        "5000-digit integer": json.dumps(good).replace('"epochs": 15', '"epochs": ' + "9" * 5000),
+        "nested 100,000 deep": "[" * 100_000 + "]" * 100_000,
+        "epoch 10**30": json.dumps(dict(good, history=[dict(epoch=10**30, loss=1.0, accuracy=0.5, predictions=["h"])])),
+    }
+    assert '"epochs": 15' in json.dumps(good)
+    paths = {}
+    for i, (kind, text) in enumerate(texts.items()):
+        paths[kind] = folder / f"bad{i}.json"
+        paths[kind].write_text(text, encoding="utf-8")
+    return paths
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch, answer) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: shown.append(text))
+    return shown
+
+
+def _window_state(w: MainWindow) -> tuple:
+    return (w.project(), w.history(), w._path, w.windowTitle(), w.isWindowModified(), w.config_panel.current_preset())
+
+
+def test_a_bad_file_is_refused_with_a_message_and_the_edited_project_stays(
+    qtbot, make_window, tmp_path: Path, warnings_shown: list[str]
+) -> None:
+    w = make_window()
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")
+    before = _window_state(w)
+    assert before[4]  # modified
+    for kind, path in _bad_project_files(tmp_path).items():
+        warnings_shown.clear()
+        assert not w.open_project(path), kind
+        assert len(warnings_shown) == 1 and warnings_shown[0].startswith(str(path)), (kind, warnings_shown)
+        assert _window_state(w) == before, kind
+    assert "corrupt" in warnings_shown[0] or "history entry 1: epoch" in warnings_shown[0]
+
+
+def test_a_failure_while_showing_an_opened_project_puts_the_previous_one_back(
+    qtbot, make_window, tmp_path: Path, monkeypatch, warnings_shown: list[str]
+) -> None:
+    w = make_window()
+    w.set_project(replace(get_preset("rnn-embedding").project, history=tuple(epoch_results(3))), tmp_path / "mine.json")
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")  # unsaved, and the history no longer matches
+    child(w, QSpinBox, "epochsSpin").setValue(40)
+    before = _window_state(w)
+    assert before[2] == tmp_path / "mine.json" and before[3].startswith("mine.json") and before[4]
+    other = tmp_path / "other.json"
+    save_project(replace(get_preset("rnn-onehot").project, history=tuple(epoch_results(2))), other)
+
+    def broken(results) -> None:
+        raise RuntimeError("the view broke")
+
+    monkeypatch.setattr(w.gradient_flow, "add_results", broken)  # a late step of showing a project fails
+    assert not w.open_project(other)
+    assert len(warnings_shown) == 1 and "the view broke" in warnings_shown[0] and "other.json" in warnings_shown[0]
+    assert "the view broke" in w.banner.label.text()
+    assert _window_state(w) == before
+    assert child(w, QLineEdit, "inputEdit").text() == "hellx"
+    assert str(other.resolve()) not in w.recent_files()
+
+    monkeypatch.undo()  # once the view works again, the same file opens
+    assert w.open_project(other)
+    assert w.task() == get_preset("rnn-onehot").project.task and len(w.history()) == 2
+
+
+def test_main_py_with_a_bad_file_opens_the_window_with_the_default_preset_and_the_reason(
+    qtbot, tmp_path: Path, monkeypatch, warnings_shown: list[str]
+) -> None:
+    from rnnstudio import app as app_module
+    from rnnstudio.ui import main_window
+
+    windows: list[MainWindow] = []
+
+    class RecordedWindow(MainWindow):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            windows.append(self)
+
+    # The application, its event loop ending at once: what run_app does before the loop is what is tested.
+    loop_that_returns = SimpleNamespace(aboutToQuit=SimpleNamespace(connect=lambda slot: None), exec=lambda: 0)
+    monkeypatch.setattr(main_window, "MainWindow", RecordedWindow)
+    monkeypatch.setattr(app_module, "create_application", lambda *a: loop_that_returns)
+    monkeypatch.setattr(app_module, "freeze_startup_objects", lambda: None)
+    path = _bad_project_files(tmp_path)["epoch 10**30"]
+    try:
+        assert app_module.run_app(str(path)) == 0
+        (w,) = windows
+        assert w.task() == get_preset("rnn-embedding").project.task and w._path is None
+        assert len(warnings_shown) == 1 and "history entry 1: epoch" in warnings_shown[0]
+    finally:
+        for w in windows:
+            w.shut_down()
+            w.setWindowModified(False)
+            w.close()

@@ -671,3 +671,12 @@ def test_uses_a_given_undo_stack(qtbot):
 
 def test_action_objects_exist(editor):
     assert isinstance(editor.add_action, QAction)
+
+
+def test_lengths_are_counted_in_good_english(qtbot, editor):
+    editor.set_task(Task.of([("h", "ohlol")]))
+    model = editor.table.model()
+    assert model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole).startswith("input: 'h' (1 character)")
+    assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole).startswith("target: 'ohlol' (5 characters)")
+    assert editor._length_labels["input"].toolTip() == "1 character"
+    assert editor._length_labels["target"].toolTip() == "5 characters"
