@@ -284,10 +284,10 @@ class TrainingSession(QObject):
             self._control.resume()
             self._set_state(RUNNING)
 
-    def step(self) -> None:
-        """Run exactly one more epoch of a paused run, then wait again."""
+    def step(self, epochs: int = 1) -> None:
+        """Run exactly ``epochs`` more epochs of the run (one by default), then wait paused."""
         if self._state in (RUNNING, PAUSED) and self._control is not None:
-            self._control.step(1)
+            self._control.step(epochs)
             self._set_state(PAUSED)
 
     def stop(self) -> None:

@@ -108,9 +108,13 @@ def test_pause_step_resume_and_stop(qtbot, make_session) -> None:
         session.step()
     assert stepped.args[0] == epoch + 1
     qtbot.waitUntil(lambda: got.results[-1].epoch == epoch + 1)
+    with qtbot.waitSignal(session.paused_at, timeout=10_000) as stepped:
+        session.step(7)  # several epochs, then paused again
+    assert stepped.args[0] == epoch + 8
+    qtbot.waitUntil(lambda: got.results[-1].epoch == epoch + 8)
     session.resume()
     assert session.state == RUNNING
-    qtbot.waitUntil(lambda: got.results[-1].epoch > epoch + 5, timeout=30_000)
+    qtbot.waitUntil(lambda: got.results[-1].epoch > epoch + 12, timeout=30_000)
     with qtbot.waitSignal(session.run_ended, timeout=10_000):
         session.stop()
     assert got.outcomes[-1].status == STOPPED
