@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.problems import plural
 from ..core.results import EpochResult
 from . import style
 from .numbers import WIDEST_LOSS, format_loss
@@ -203,7 +204,7 @@ class PredictionLogModel(QAbstractTableModel):
             return f"epoch {result.epoch}: predicted {predicted!r}"
         return (
             f"epoch {result.epoch}: predicted {predicted!r}, target {target!r}\n"
-            f"{count_right(predicted, target)} of {len(target)} characters right"
+            f"{count_right(predicted, target)} of {plural(len(target), 'character')} right"
         )
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):

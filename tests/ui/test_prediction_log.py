@@ -66,6 +66,9 @@ def test_rows_appear_per_epoch_with_the_predicted_strings(qtbot):
     tip = model.index(1, 3).data(Qt.ToolTipRole)
     assert "ohlol" in tip and "4 of 5 characters right" in tip
     assert model.result(2).predictions == ("ohlol",)
+    model.set_targets(["o"], ["h"])  # one character: the tip's count is singular
+    model.set_history([EpochResult(1, 0.5, 1.0, ("o",), 0.01)])
+    assert model.index(0, 3).data(Qt.ToolTipRole).endswith("\n1 of 1 character right")
 
 
 def test_several_pairs_are_headed_by_number_and_target(qtbot):
