@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -101,9 +102,17 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
                 Problem(
                     "target",
                     f"has {plural(len(pair.target), 'character')} but its input has {len(pair.input)}: "
-                    "the model emits one character per input character",
+                    "the model emits one character per input character" + _marks_note(pair.input + pair.target),
                     pair=i,
                     position=min(len(pair.input), len(pair.target)),
                 )
             )
     return found
+
+
+def _marks_note(text: str) -> str:
+    """Why a string can count more characters than it shows: a combining mark is one of its own."""
+    mark = next((ch for ch in text if unicodedata.combining(ch)), None)
+    if mark is None:
+        return ""
+    return f" (the accent U+{ord(mark):04X} is typed as a mark of its own after its letter, and counts as a character)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
@@ -38,7 +39,8 @@ _INDEX_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 def display_char(ch: str) -> str:
-    """How a vocabulary entry is drawn: a space as '␣', a non-printable as U+XXXX, else itself."""
+    """How a vocabulary entry is drawn: a space as '␣', a non-printable as U+XXXX, a combining accent on
+    a dotted circle (◌́), else itself."""
     if ch == " ":
         return "␣"
     if len(ch) != 1:
@@ -46,6 +48,8 @@ def display_char(ch: str) -> str:
         return repr(ch)
     if not ch.isprintable():
         return f"U+{ord(ch):04X}"
+    if unicodedata.combining(ch):  # a lone accent has no width: drawn on a dotted circle, as fonts show it
+        return "\u25cc" + ch
     return ch
 
 

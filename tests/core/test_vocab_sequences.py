@@ -148,6 +148,14 @@ def test_length_mismatch_is_a_target_problem_that_says_why() -> None:
     assert (problem.field, problem.pair, problem.position) == ("target", 0, 5)
     assert "7" in problem.message and "5" in problem.message
     assert "one character per input character" in problem.message
+    assert "accent" not in problem.message
+
+
+def test_length_mismatch_from_a_combining_accent_says_it_counts() -> None:
+    # "he\u0301llo" shows five letters but is six characters: the accent is a mark of its own.
+    (problem,) = Task.of([("he\u0301llo", "ohlol")]).problems()
+    assert "its input has 6" in problem.message
+    assert "U+0301" in problem.message and "counts as a character" in problem.message
 
 
 @pytest.mark.parametrize(("target", "says"), [("o", "has 1 character but"), ("oh", "has 2 characters but")])

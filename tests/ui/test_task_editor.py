@@ -544,6 +544,23 @@ def test_out_of_vocabulary_characters_are_highlighted(qtbot, editor):
     assert not editor.oov_label.isVisibleTo(editor)
 
 
+def test_a_combining_accent_is_drawn_in_the_table(qtbot, editor):
+    """A pasted e + U+0301 is two characters; the table must not hide the second (it has no width alone)."""
+    editor.show()
+    editor.select_pair(-1)
+    cell = editor.table.visualRect(editor.table.model().index(0, 1))
+
+    def dark_pixels(task: Task) -> int:
+        editor.set_task(task)
+        img = editor.table.viewport().grab(cell).toImage()
+        ground = img.pixelColor(img.width() - 2, img.height() // 2)  # the cell's right end: no text there
+        return sum(1 for y in range(img.height()) for x in range(img.width()) if img.pixelColor(x, y) != ground)
+
+    plain_ink = dark_pixels(Task.of([("hello", "ohlol")]))
+    accent_ink = dark_pixels(Task.of([("he\u0301llo", "ohlol")]))
+    assert accent_ink > plain_ink + 10  # the mark shows, on its dotted circle
+
+
 def test_hundreds_of_unknown_characters_do_not_make_the_editor_grow(qtbot, editor):
     editor.show()
     heights = {}
