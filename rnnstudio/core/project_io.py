@@ -314,7 +314,14 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    folder = p.parent if str(p.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+    except PermissionError as exc:  # the file itself may be writable: say what the save needs
+        raise PermissionError(
+            exc.errno,
+            f"the folder {folder} is not writable (a save writes the new file beside the old one, then swaps them)",
+        ) from None
     try:
         os.chmod(tmp, mode)  # mkstemp makes 0600 files
         with os.fdopen(fd, "wb") as f:

@@ -245,6 +245,23 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
 
 
+def test_a_folder_that_cannot_take_a_new_file_is_named(tmp_path: Path, monkeypatch) -> None:
+    # A writable file in a read-only folder: the save needs the folder (root, running these tests,
+    # may write anywhere, so the folder's refusal is simulated where the temporary file is made).
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path)
+    before = path.read_bytes()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(project_io.tempfile, "mkstemp", refuse)
+    with pytest.raises(ProjectError) as info:
+        save_project(Project(Task.of([("ab", "ba")])), path)
+    assert f"the folder {tmp_path} is not writable" in str(info.value)
+    assert path.read_bytes() == before
+
+
 def test_failed_first_save_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(project_io.os, "replace", _fail)
     with pytest.raises(ProjectError):
