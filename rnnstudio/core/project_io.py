@@ -340,12 +340,18 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 def check_writable(path: str | os.PathLike) -> None:
     """ProjectError unless a file can be saved at ``path``: for checks before long work, such as training."""
     p = Path(path)
-    if p.is_dir():
-        raise ProjectError(f"cannot save {p}: it is a folder; give a file name")
     folder = p.parent
-    if not folder.exists():
+    try:  # these raise, rather than answer False, for a folder the user may not look into
+        is_dir, folder_exists, folder_is_dir = p.is_dir(), folder.exists(), folder.is_dir()
+    except OSError as exc:
+        raise ProjectError(
+            f"cannot save {p}: {exc.strerror or exc} (the folder {folder} cannot be looked into)"
+        ) from None
+    if is_dir:
+        raise ProjectError(f"cannot save {p}: it is a folder; give a file name")
+    if not folder_exists:
         raise ProjectError(f"cannot save {p}: the folder {folder} does not exist")
-    if not folder.is_dir():
+    if not folder_is_dir:
         raise ProjectError(f"cannot save {p}: {folder} is not a folder")
     try:  # what atomic_write does first; permission bits alone miss read-only mounts and ACLs
         fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)

@@ -6,6 +6,7 @@ torch); the rest call ``rnnstudio.cli.main(argv)`` in-process.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -292,6 +293,27 @@ def test_each_output_is_checked_before_training(tmp_path: Path, capsys, flag: st
     assert out == "" and len(err.splitlines()) == 1
     assert err.startswith(f"rnnstudio: error: {flag}: cannot save ") and expected in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder", "read-only"]  # nothing written
+
+
+def test_an_output_in_a_folder_the_user_cannot_look_into_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    # Path.is_dir raises, not answers False, under a folder without search permission (root, running
+    # these tests, may look anywhere: the refusal is simulated where pathlib asks the system).
+    target = tmp_path / "locked" / "p.json"
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):
+        if str(self).startswith(str(tmp_path / "locked")):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    assert main(["train", "--preset", "rnn-onehot", "--epochs", "1", "--save-project", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # nothing trained, and no traceback
+    assert err == (
+        f"rnnstudio: error: --save-project: cannot save {target}: Permission denied "
+        f"(the folder {target.parent} cannot be looked into)\n"
+    )
 
 
 def test_the_same_file_for_project_and_weights_is_refused(tmp_path: Path, capsys) -> None:
