@@ -188,12 +188,16 @@ def _save_outputs(
     args: argparse.Namespace, project: Project, history: list[EpochResult], trainer: Trainer
 ) -> list[str]:
     """Save what was asked for, each on its own so one failure does not cost the other; the failures."""
-    from .core.project_io import save_project, save_weights
+    from .core.project_io import ProjectTooLargeError, save_project, save_weights
 
     failures = []
     if args.save_project:
         try:
-            save_project(replace(project, history=tuple(history)), args.save_project)
+            try:
+                save_project(replace(project, history=tuple(history)), args.save_project)
+            except ProjectTooLargeError as exc:  # the strings and settings still save, without the history
+                save_project(project, args.save_project, include_history=False)
+                print(f"rnnstudio: warning: {exc}; saved it without its history", file=sys.stderr)
         except ProjectError as exc:
             failures.append(str(exc))
     if args.save_weights:

@@ -43,6 +43,11 @@ class ProjectError(ValueError):
     """A project or weights file that cannot be read or written, with the reason."""
 
 
+class ProjectTooLargeError(ProjectError):
+    """A save refused because the file would be larger than RNN Studio opens: its history made it so,
+    and the project saves without it (``include_history=False``)."""
+
+
 @dataclass(frozen=True)
 class Project:
     """Everything a user keeps: task, configuration and, optionally, the run's history."""
@@ -368,7 +373,7 @@ def save_project(project: Project, path: str | os.PathLike, include_history: boo
     except (ValueError, UnicodeError) as exc:  # a non-finite number or a lone surrogate: nothing is written
         raise ProjectError(f"cannot save {path}: the project holds something JSON cannot store ({exc})") from None
     if len(data) > MAX_PROJECT_BYTES:  # a file RNN Studio would refuse to open again is not written
-        raise ProjectError(
+        raise (ProjectTooLargeError if include_history and project.history else ProjectError)(
             f"cannot save {path}: with its history of {plural(len(project.history), 'epoch')} the file would be "
             f"{_size_text(len(data))}, more than the {_LIMIT_TEXT} RNN Studio opens"
         )

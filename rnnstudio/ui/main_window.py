@@ -39,7 +39,7 @@ from ..core.config import ModelConfig, TrainConfig
 from ..core.describe import chance_loss
 from ..core.presets import DEFAULT_PRESET, get_preset, presets
 from ..core.problems import Problem
-from ..core.project_io import Project, ProjectError, load_project, save_project
+from ..core.project_io import Project, ProjectError, ProjectTooLargeError, load_project, save_project
 from ..core.results import (
     DIVERGED,
     FAILED,
@@ -567,8 +567,23 @@ class MainWindow(QMainWindow):
         return self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
+        project = self.project()
+        without = ""
         try:
-            save_project(self.project(), path)
+            try:
+                save_project(project, path)
+            except ProjectTooLargeError as exc:  # a long run's history: the rest can still be saved
+                answer = QMessageBox.question(
+                    self,
+                    "The history is too large to save",
+                    f"{exc}.\n\nSave the project without its history? Its strings and settings are saved; "
+                    "the history stays in the window (File > Export losses as CSV keeps the losses).",
+                    QMessageBox.Save | QMessageBox.Cancel,
+                )
+                if answer != QMessageBox.Save:
+                    return False
+                save_project(project, path, include_history=False)
+                without = " without its history (too large)"
         except ProjectError as exc:
             QMessageBox.critical(
                 self, "Could not save the project", f"{exc}\n\nYour work is still open; nothing was lost."
@@ -578,7 +593,7 @@ class MainWindow(QMainWindow):
         self._add_recent(str(path.resolve()))
         self._set_dirty(False)
         going_on = {RUNNING: "; training goes on…", PAUSED: "; paused"}.get(self.session.state, "")
-        self.state_label.setText(f"Saved {path.name}{going_on}")
+        self.state_label.setText(f"Saved {path.name}{without}{going_on}")
         return True
 
     def _set_dirty(self, dirty: bool) -> None:

@@ -316,6 +316,19 @@ def test_an_output_in_a_folder_the_user_cannot_look_into_is_refused(tmp_path: Pa
     )
 
 
+def test_a_history_too_large_to_open_again_is_left_out_with_a_warning(tmp_path: Path, capsys, monkeypatch) -> None:
+    from rnnstudio.core import project_io
+
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", 2_000)  # a few epochs' history is too much
+    target = tmp_path / "p.json"
+    assert main(["train", "--preset", "rnn-onehot", "--epochs", "30", "--save-project", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnstudio: warning: cannot save {target}: with its history of 30 epochs the file would be")
+    assert err.endswith("; saved it without its history\n")
+    saved = load_project(target)
+    assert saved.history == () and saved.train.epochs == 30  # the strings and settings are there
+
+
 def test_the_same_file_for_project_and_weights_is_refused(tmp_path: Path, capsys) -> None:
     path = str(tmp_path / "out.json")
     assert main(["train", "--epochs", "1", "--save-project", path, "--save-weights", path]) == 2

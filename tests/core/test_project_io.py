@@ -583,7 +583,7 @@ def test_a_save_too_large_to_open_again_is_refused_and_the_old_file_kept(tmp_pat
     before = path.read_bytes()
     monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", len(before) + 10)
     longer = replace(sample_project(), history=(*sample_project().history, EpochResult(4, 0.5, 1.0, ("o" * 99,), 1.0)))
-    with pytest.raises(ProjectError) as info:
+    with pytest.raises(project_io.ProjectTooLargeError) as info:  # the window offers to save without it
         save_project(longer, path)
     assert str(info.value).startswith(f"cannot save {path}: with its history of 4 epochs the file would be")
     assert path.read_bytes() == before

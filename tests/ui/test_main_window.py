@@ -465,6 +465,24 @@ def test_saving_during_a_run_leaves_the_later_epochs_marked_unsaved(qtbot, make_
     assert w.isWindowModified()  # so Quit or New will ask before dropping the rest
 
 
+def test_a_history_too_large_to_save_can_be_left_out(qtbot, make_window, answer, tmp_path, monkeypatch) -> None:
+    from rnnstudio.core import project_io
+
+    w = make_window()
+    train_to_end(qtbot, w)
+    monkeypatch.setattr(project_io, "MAX_PROJECT_BYTES", 2_000)  # 15 epochs of history are too much
+    path = tmp_path / "p.rnnproj.json"
+    answer["reply"] = QMessageBox.Cancel
+    assert not w._save_to(path)
+    assert answer["asked"] == 1 and not path.exists() and w.isWindowModified()
+    answer["reply"] = QMessageBox.Save
+    assert w._save_to(path)
+    saved = load_project(path)
+    assert saved.history == () and saved.task == w.task() and saved.train == w.train_config()
+    assert w.state_label.text() == "Saved p.rnnproj.json without its history (too large)"
+    assert len(w.history()) == 15  # still in the window
+
+
 def test_history_is_saved_only_with_the_settings_that_made_it(qtbot, make_window, tmp_path: Path) -> None:
     w = make_window()
     train_to_end(qtbot, w)
