@@ -188,6 +188,16 @@ class ExactDoubleSpinBox(QDoubleSpinBox):
             return QValidator.State.Invalid, text, pos
         return QValidator.State.Intermediate, text, pos
 
+    def fixup(self, text: str) -> str:
+        """A whole number outside the range, on Return or leaving the box: the nearer end of the range
+        (as a stock box does), not the last value in range, which was the first digit typed on the way
+        (5e-9 in the learning rate gave 5)."""
+        plain = self._plain(text)
+        if _NUMBER.fullmatch(plain):
+            number = float(plain)  # 1e999 is inf: the top of the range
+            return self.textFromValue(min(max(number, self.minimum()), self.maximum()))
+        return text
+
     def stepBy(self, steps: int) -> None:
         value = self.value()
         step = self.singleStep()

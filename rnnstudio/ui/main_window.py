@@ -464,8 +464,8 @@ class MainWindow(QMainWindow):
         """Show ``project``: strings, configuration, history; fresh weights.
 
         All or nothing: should showing it fail, the window goes back to the project it had (its
-        strings, configuration, history, file, title and modified flag; the weights start fresh),
-        says why, and returns False.
+        strings, configuration, history, file, title and modified flag; the weights start fresh and
+        the strings' undo history is cleared), says why, and returns False.
         """
         previous = _Shown(
             Project(

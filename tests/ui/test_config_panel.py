@@ -265,8 +265,9 @@ def test_typing_outside_the_range_never_reaches_the_configuration(qtbot, panel) 
     panel.config_changed.connect(lambda _m, t: seen.append(t.lr))
     type_into(qtbot, lr, "20")  # the 0 is refused, as a stock box does: no more digits bring 20 below 10
     assert lr.text() == "2" and panel.train_config().lr == 2.0
-    # above, below, beyond a float: Return keeps the last value in range (the first digit, typed on the way)
-    for typed, kept in (("5e1", 5.0), ("1e-7", 1.0), ("1e999", 1.0)):
+    # above, below, beyond a float: Return takes the nearer end of the range, not the first digit
+    # typed on the way (5e-9 gave 5, a hundred times the rate it replaced)
+    for typed, kept in (("5e1", MAX_LR), ("5e-9", MIN_LR), ("1e999", MAX_LR), ("0", MIN_LR)):
         type_into(qtbot, lr, typed)
         qtbot.keyClick(lr.lineEdit(), Qt.Key.Key_Return)
         assert panel.train_config().lr == kept, typed
