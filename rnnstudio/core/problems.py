@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,17 @@ class ValidationError(ValueError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+#: How many problems a message lists before "… and N more".
+MAX_LISTED = 5
+
+
+def listed(lines: Sequence[str], limit: int = MAX_LISTED) -> list[str]:
+    """``lines``, at most ``limit`` of them, then "… and N more" for the rest."""
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], f"… and {len(lines) - limit} more"]
 
 
 def plural(n: int, noun: str) -> str:

@@ -286,6 +286,8 @@ class TrainingSession(QObject):
 
     def step(self, epochs: int = 1) -> None:
         """Run exactly ``epochs`` more epochs of the run (one by default), then wait paused."""
+        if epochs < 1:
+            raise ValueError(f"a step is at least one epoch, not {epochs}")
         if self._state in (RUNNING, PAUSED) and self._control is not None:
             self._control.step(epochs)
             self._set_state(PAUSED)

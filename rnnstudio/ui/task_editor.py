@@ -41,7 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from rnnstudio.core.config import ModelConfig
-from rnnstudio.core.problems import Problem, plural
+
+# Problems and unknown characters are listed up to MAX_LISTED, then "… and N more": a string of
+# hundreds of unknown characters must not make the editor, and so the window, hundreds of lines tall.
+from rnnstudio.core.problems import MAX_LISTED, Problem, listed, plural
 from rnnstudio.core.sequences import Pair, Task
 from rnnstudio.core.vocab import Vocabulary
 
@@ -57,9 +60,6 @@ _TEXT = style.TEXT
 _TEXT_EDIT_ID = 0x7E57
 
 _OOV_ROLE = Qt.ItemDataRole.UserRole + 1
-#: Problems (and unknown characters) listed before "… and N more", as the Try it tab does: a string of
-#: hundreds of unknown characters must not make the editor, and so the window, hundreds of lines tall.
-MAX_LISTED = 5
 #: Characters of a string shown highlighted in the out-of-vocabulary note (a window around the first unknown one).
 OOV_WINDOW = 40
 
@@ -89,13 +89,6 @@ def _fair_share(sizes: Sequence[int], budget: int) -> list[int]:
                 take[k] += 1
                 budget -= 1
     return take
-
-
-def _listed(lines: Sequence[str], limit: int = MAX_LISTED) -> list[str]:
-    """``lines``, at most ``limit`` of them, then "… and N more" for the rest."""
-    if len(lines) <= limit:
-        return list(lines)
-    return [*lines[:limit], f"… and {len(lines) - limit} more"]
 
 
 def _oov_positions(text: str, vocab: Vocabulary | None) -> set[int]:
@@ -675,7 +668,7 @@ class TaskEditor(QWidget):
                     cells.append(shown)
                 if end < len(text):
                     cells.append("…")
-                names = ", ".join(_listed([f"{html.escape(display_char(text[i]))} at {i + 1}" for i in sorted(bad)]))
+                names = ", ".join(listed([f"{html.escape(display_char(text[i]))} at {i + 1}" for i in sorted(bad)]))
                 mono = html.escape(monospace_font().family())
                 parts.append(
                     f"{field}: <span style='font-family:\"{mono}\"'>{''.join(cells)}</span>"
@@ -691,7 +684,7 @@ class TaskEditor(QWidget):
             mine = [str(p) for p in self._problems if p.field == field and p.pair == i and i >= 0]
             edit.setProperty("problem", bool(mine))
             self._repolish(edit)
-            edit.setToolTip("\n".join(_listed(mine)))
+            edit.setToolTip("\n".join(listed(mine)))
             groups.append((f"the {field}", mine))
         groups.append(("the task", [str(p) for p in self._problems if p.field in ("pairs", "vocab")]))
         # At most MAX_LISTED lines, shared among the fields so that each one's problems show.
@@ -705,8 +698,8 @@ class TaskEditor(QWidget):
             lines.append(f"• … and {more} more ({', '.join(rest)})" if len(rest) > 1 else f"• … and {more} more")
         others = sorted({p.pair for p in self._problems if p.pair is not None and p.pair != i})
         if others:
-            listed = ", ".join(str(n + 1) for n in others[:8]) + (", …" if len(others) > 8 else "")
-            lines.append(f"Also problems in pair{'s' if len(others) > 1 else ''} {listed} (marked in the table)")
+            numbers = ", ".join(str(n + 1) for n in others[:8]) + (", …" if len(others) > 8 else "")
+            lines.append(f"Also problems in pair{'s' if len(others) > 1 else ''} {numbers} (marked in the table)")
         self.problem_label.setText("\n".join(lines))
         self.problem_label.setVisible(bool(lines))
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.problems import listed
 from ..core.results import Inference
 from ..core.sequences import MAX_LENGTH, unknown_char_problems
 from ..core.vocab import Vocabulary, describe_char
@@ -42,8 +43,6 @@ EMPTY_MESSAGE = "Type a string above to see what the trained model predicts for 
 PREDICTED_COLOUR = "#0969da"
 #: Delay between the last keystroke and text_submitted: typing a word sends one request, not one per key.
 DEBOUNCE_MS = 150
-#: Problems listed in the message before "… and N more".
-MAX_LISTED = 5
 
 
 def text_problems(text: str, vocab: Sequence[str]) -> list[str]:
@@ -391,9 +390,7 @@ class TryItView(QWidget):
         self._problems = text_problems(text, self._vocab)
         if self._problems:
             self._submit_timer.stop()
-            shown = self._problems[:MAX_LISTED]
-            more = len(self._problems) - len(shown)
-            message = "; ".join(shown) + (f"; … and {more} more" if more > 0 else "")
+            message = "; ".join(listed(self._problems))
             self.problem_label.setText(message[:1].upper() + message[1:])
             self.problem_label.show()
             self.input.setStyleSheet(f"QLineEdit#tryInput {{ border: 2px solid {RED}; border-radius: 3px; }}")

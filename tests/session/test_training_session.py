@@ -111,6 +111,8 @@ def test_pause_step_resume_and_stop(qtbot, make_session) -> None:
     with qtbot.waitSignal(session.paused_at, timeout=10_000) as stepped:
         session.step(7)  # several epochs, then paused again
     assert stepped.args[0] == epoch + 8
+    with pytest.raises(ValueError, match="at least one epoch"):
+        session.step(0)  # would leave a count that makes the next Step run none
     qtbot.waitUntil(lambda: got.results[-1].epoch == epoch + 8)
     session.resume()
     assert session.state == RUNNING
