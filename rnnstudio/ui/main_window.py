@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
         self._path: Path | None = None
+        self._preset_id: str | None = None  # the preset loaded last (None: a file, or New)
         # Changes the undo history cannot take back (model panel, training): the project stays
         # modified even when the strings are undone to their saved state.
         self._changed_outside_undo = False
@@ -477,7 +478,7 @@ class MainWindow(QMainWindow):
                 self._description,
             ),
             self._path,
-            self.config_panel.current_preset(),
+            self._preset_id,
             self._history_key,
             self.isWindowModified(),
         )
@@ -507,6 +508,7 @@ class MainWindow(QMainWindow):
         self.task_editor.set_task(project.task)
         self.config_panel.set_config(project.model, project.train)
         self.config_panel.set_current_preset(preset_id)
+        self._preset_id = preset_id
         self._history = list(project.history)
         self._history_key = (project.task, project.model, replace(project.train, epochs=0))
         self._last_outcome = None
@@ -736,8 +738,8 @@ class MainWindow(QMainWindow):
     def _on_preset_chosen(self, preset_id: str) -> None:
         if self.session.is_active():
             return
-        if not self._confirm_discard():
-            self.config_panel.set_current_preset(None)
+        if not self._confirm_discard():  # the combo goes back to what is loaded, as the title says
+            self.config_panel.set_current_preset(self._preset_id)
             return
         self.load_preset(preset_id)
 

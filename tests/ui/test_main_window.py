@@ -320,6 +320,20 @@ def test_unsaved_changes_prompt_on_new(qtbot, make_window, answer) -> None:
     assert child(w, QLineEdit, "inputEdit").text() == "hello"
 
 
+def test_cancelling_a_preset_switch_leaves_the_loaded_preset_shown(qtbot, make_window, answer) -> None:
+    w = make_window()
+    combo = child(w, QComboBox, "presetCombo")
+    loaded = combo.currentData()
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")
+    answer["reply"] = QMessageBox.Cancel
+    other = next(i for i in range(combo.count()) if combo.itemData(i) != loaded)
+    combo.setCurrentIndex(other)  # the user picks another preset...
+    combo.activated.emit(other)
+    assert answer["asked"] == 1  # ...is asked about the unsaved strings, and cancels
+    assert combo.currentData() == loaded  # not "Custom": the window still holds the loaded preset
+    assert child(w, QLineEdit, "inputEdit").text() == "hellx"
+
+
 def test_undoing_every_edit_back_to_the_saved_strings_leaves_nothing_to_save(qtbot, make_window) -> None:
     w = make_window()
     edit = child(w, QLineEdit, "inputEdit")
