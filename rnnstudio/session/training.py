@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -21,6 +21,7 @@ from ..core.coalesce import DEFAULT_INTERVAL, Coalescer
 from ..core.config import ModelConfig, TrainConfig
 from ..core.control import RunControl
 from ..core.problems import ValidationError
+from ..core.project_io import history_key
 from ..core.results import DIVERGED, FAILED, EpochResult, RunOutcome, WeightSnapshot
 from ..core.sequences import Task
 
@@ -122,6 +123,8 @@ class TrainingWorker(QObject):
                 initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
                 if initial is not None:
                     self.batch_ready.emit(ResultBatch((), initial))
+            elif hasattr(self._trainer, "threads"):  # continuing: the threads may have changed since
+                self._trainer.threads = request.train.resolved_threads()
             control.on_block = self._on_block
             for result in self._trainer.epochs(control, request.epochs):
                 batch = self._coalescer.add(result)
@@ -416,5 +419,10 @@ class TrainingSession(QObject):
 
 
 def _key(task: Task, model: ModelConfig, train: TrainConfig) -> tuple:
-    """What must be unchanged for a run to continue the same weights (the epoch count may change)."""
-    return (task, model, replace(train, epochs=0))
+    """What must be unchanged for a run to continue the same weights.
+
+    The epoch count and the torch threads may change (the worker applies the threads to each
+    run), and so may an explicit vocabulary equal to the derived one; the device may not (the
+    weights live there).
+    """
+    return (history_key(task, model, train), train.device)

@@ -39,7 +39,14 @@ from ..core.config import ModelConfig, TrainConfig
 from ..core.describe import chance_loss
 from ..core.presets import DEFAULT_PRESET, get_preset, presets
 from ..core.problems import Problem
-from ..core.project_io import Project, ProjectError, ProjectTooLargeError, load_project, save_project
+from ..core.project_io import (
+    Project,
+    ProjectError,
+    ProjectTooLargeError,
+    history_key,
+    load_project,
+    save_project,
+)
 from ..core.results import (
     DIVERGED,
     FAILED,
@@ -449,12 +456,25 @@ class MainWindow(QMainWindow):
         """Everything the user would save, with the run's history if it belongs to these settings.
 
         After the strings or the configuration were edited, the history describes another
-        network, so it is not saved with them.
+        network, so it is not saved with them (see history_dropped_because). The epoch count,
+        the device, the torch threads and an explicit vocabulary equal to the derived one do
+        not change the network: the history stays.
         """
         task, model, train = self.task(), self.model_config(), self.train_config()
-        current = (task, model, replace(train, epochs=0))
-        history = tuple(self._history) if current == self._history_key else ()
+        history = tuple(self._history) if history_key(task, model, train) == self._history_key else ()
         return Project(task, model, train, history, self._name, self._description)
+
+    def history_dropped_because(self) -> str | None:
+        """Why project() leaves out the window's history ("the strings changed since the run"), or None."""
+        if not self._history or self._history_key is None:
+            return None
+        task, model, train = self.task(), self.model_config(), self.train_config()
+        key = history_key(task, model, train)
+        if key == self._history_key:
+            return None
+        if key[:2] != self._history_key[:2]:
+            return "the strings changed since the run"
+        return "the settings changed since the run"
 
     def history(self) -> list[EpochResult]:
         """Every epoch recorded since the weights were last fresh."""
@@ -508,7 +528,7 @@ class MainWindow(QMainWindow):
         self.config_panel.set_config(project.model, project.train)
         self.config_panel.set_current_preset(preset_id)
         self._history = list(project.history)
-        self._history_key = (project.task, project.model, replace(project.train, epochs=0))
+        self._history_key = history_key(project.task, project.model, project.train)
         self._last_outcome = None
         steps = (
             lambda: self._start_fresh_views(project.task, None),
@@ -568,7 +588,8 @@ class MainWindow(QMainWindow):
 
     def _save_to(self, path: Path) -> bool:
         project = self.project()
-        without = ""
+        dropped = self.history_dropped_because()
+        without = "" if dropped is None else f" without the history: {dropped}"
         try:
             try:
                 save_project(project, path)
@@ -778,7 +799,7 @@ class MainWindow(QMainWindow):
         fresh = not self.session.can_continue(task, model, train)
         if fresh:
             self._history.clear()
-            self._history_key = (task, model, replace(train, epochs=0))
+            self._history_key = history_key(task, model, train)
             self._start_fresh_views(task, model)
             self.gradient_flow.set_clipping(train.clip_grad_norm)
         start_epoch = self._history[-1].epoch if self._history else 0

@@ -93,6 +93,27 @@ def test_train_again_continues_from_current_weights(qtbot, make_session) -> None
     assert got.results[-1].epoch == 10
 
 
+def test_a_run_continues_with_other_threads_or_an_equal_explicit_vocabulary(qtbot, make_session) -> None:
+    task, model, train = preset(epochs=5, threads=1)
+    built = []
+
+    def factory(*args):
+        built.append(Trainer(*args))
+        return built[-1]
+
+    session = make_session(factory)
+    got = Collector(session)
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(task, model, train)
+    explicit = replace(task, vocab=task.vocabulary().chars)
+    assert session.can_continue(explicit, model, replace(train, threads=2))
+    assert not session.can_continue(task, model, replace(train, device="cpu"))  # the weights live on a device
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(explicit, model, replace(train, threads=2))
+    assert [r.epoch for r in got.results] == list(range(1, 11))
+    assert len(built) == 1 and built[0].threads == 2  # the new count applies from this run on
+
+
 def test_pause_step_resume_and_stop(qtbot, make_session) -> None:
     task, model, train = preset(epochs=100_000)
     session = make_session()

@@ -492,6 +492,33 @@ def test_history_is_saved_only_with_the_settings_that_made_it(qtbot, make_window
     assert saved.task.pairs[0].target == "xxxxx" and saved.history == ()
 
 
+def test_settings_that_leave_the_network_the_same_keep_the_history(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    child(w, QSpinBox, "threadsSpin").setValue(1)
+    device = child(w, QComboBox, "deviceCombo")
+    device.setCurrentIndex(device.findData("cpu"))
+    click(qtbot, w, "vocabExplicitButton")  # the same characters in the same order
+    assert w.task().vocab is not None
+    path = tmp_path / "same.rnnproj.json"
+    assert w._save_to(path)
+    assert len(load_project(path).history) == 15
+    assert w.state_label.text() == "Saved same.rnnproj.json"
+
+
+def test_saving_without_the_history_says_so_and_why(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)
+    assert w._save_to(tmp_path / "lr.rnnproj.json")
+    assert load_project(tmp_path / "lr.rnnproj.json").history == ()
+    assert w.state_label.text() == "Saved lr.rnnproj.json without the history: the settings changed since the run"
+    replace_text(qtbot, child(w, QLineEdit, "targetEdit"), "xxxxx")
+    assert w._save_to(tmp_path / "t.rnnproj.json")
+    assert w.state_label.text() == "Saved t.rnnproj.json without the history: the strings changed since the run"
+    assert len(w.history()) == 15  # still in the window
+
+
 @pytest.mark.parametrize(
     ("model_changes", "train_changes"),
     [
