@@ -31,6 +31,8 @@ MAX_CLIP = 1e6
 # as 0, and the window's boxes (which keep every double from 1e-306 up) would round it to another value.
 MIN_NONZERO = 1e-300
 MAX_THREADS = 256
+#: The problem of device "cuda" on a machine without CUDA (the window asks torch; so does the trainer).
+NO_CUDA = "CUDA is not available here: use auto or cpu"
 
 
 @dataclass(frozen=True)

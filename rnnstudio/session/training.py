@@ -38,6 +38,16 @@ def default_trainer_factory(task: Task, model: ModelConfig, train: TrainConfig) 
     return Trainer(task, model, train)
 
 
+def default_cuda_available() -> bool:
+    """Whether torch sees CUDA; imports torch on first use (in the calling thread), like the factory."""
+    try:
+        from ..core.trainer import cuda_available
+    except Exception:  # no usable torch: no CUDA either (training says why when it starts)
+        log.exception("torch could not be loaded")
+        return False
+    return cuda_available()
+
+
 #: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
 PROBE_BUDGET = 0.05
 

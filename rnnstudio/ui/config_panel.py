@@ -437,6 +437,12 @@ class ConfigPanel(QWidget):
         self.hidden_spin.setSpecialValueText(f"auto (= {auto})")
         self._refresh_parameters()
 
+    def set_cuda_available(self, available: bool) -> None:
+        """Say in the device list whether "cuda" works here; it stays selectable (a project may ask for it)."""
+        index = self.device_combo.findData("cuda")
+        tip = "CUDA works on this machine" if available else "Not available here: torch sees no CUDA device"
+        self.device_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+
     def set_problems(self, problems: Sequence[Problem]) -> None:
         """Outline the controls of configuration problems and list them; other problems are not this panel's."""
         self._problems = tuple(p for p in problems if self._field_of(p) is not None)
