@@ -298,6 +298,10 @@ class Trainer:
             self.epoch, {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
         )
 
+    def snapshot_nbytes(self) -> int:
+        """The size of one snapshot's weights, without taking it."""
+        return sum(t.numel() * t.element_size() for t in self.model.state_dict().values())
+
     def probe(self) -> WeightSnapshot:
         """The current weights with the batch's hidden-state gradient norms at them."""
         snap = self.snapshot()

@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.coalesce import DEFAULT_INTERVAL, Coalescer
-from ..core.config import ModelConfig, TrainConfig
+from ..core.config import PROBE_MAX_BYTES, PROBE_SPARSE_BYTES, ModelConfig, TrainConfig
 from ..core.control import RunControl
 from ..core.problems import ValidationError
 from ..core.project_io import history_key
@@ -115,6 +115,7 @@ class TrainingWorker(QObject):
         self._run_start = 0.0
         self._probe_time = 0.0
         self._probed_epoch: int | None = None  # the epoch of the last probe sent
+        self._snapshot_bytes = 0  # of the current trainer's weights
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
@@ -129,6 +130,8 @@ class TrainingWorker(QObject):
                 self._trainer = None
                 self._probed_epoch = None
                 self._trainer = self._factory(request.task, request.model, request.train)
+                size = getattr(self._trainer, "snapshot_nbytes", None)
+                self._snapshot_bytes = size() if callable(size) else 0
                 self.trainer_built.emit(TrainerInfo(str(self._trainer.device), self._trainer.threads))
                 initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
                 if initial is not None:
@@ -175,9 +178,15 @@ class TrainingWorker(QObject):
         return getattr(self._trainer, "epoch", 0) if self._trainer is not None else 0
 
     def _probe(self, force: bool = False) -> WeightSnapshot | None:
-        """Weights and gradient flow now, if the probe budget allows (always when forced)."""
+        """Weights and gradient flow now, if the probe budget allows (always when forced).
+
+        A large model is probed only when forced (start, pause, end), a huge one never: each
+        probe copies every weight, and the window keeps many (see PROBE_SPARSE_BYTES).
+        """
         trainer = self._trainer
         if not self.probes_enabled or trainer is None or not hasattr(trainer, "probe"):
+            return None
+        if self._snapshot_bytes > PROBE_MAX_BYTES or (self._snapshot_bytes > PROBE_SPARSE_BYTES and not force):
             return None
         start = time.perf_counter()
         if not force and self._probe_time > PROBE_BUDGET * (start - self._run_start):
