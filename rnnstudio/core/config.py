@@ -31,6 +31,18 @@ MAX_CLIP = 1e6
 # as 0, and the window's boxes (which keep every double from 1e-306 up) would round it to another value.
 MIN_NONZERO = 1e-300
 MAX_THREADS = 256
+#: Memory the window's weight snapshots may hold together (see core.snapshots).
+SNAPSHOT_BUDGET_BYTES = 512 * 2**20
+#: A model whose snapshot is larger than this is probed only when a run starts, pauses or ends,
+#: not while it runs: each probe copies every weight (an LSTM with hiddenSize 2048 holds 64 MB).
+PROBE_SPARSE_BYTES = 32 * 2**20
+#: Above this a model is never probed: two snapshots would take half the budget.
+PROBE_MAX_BYTES = SNAPSHOT_BUDGET_BYTES // 4
+#: Above this many parameters the model panel warns that training will be slow and take memory.
+LARGE_MODEL_PARAMETERS = 50_000_000
+
+#: The problem of device "cuda" on a machine without CUDA (the window asks torch; so does the trainer).
+NO_CUDA = "CUDA is not available here: use auto or cpu"
 
 
 @dataclass(frozen=True)

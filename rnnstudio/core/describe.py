@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .config import ModelConfig
+from .config import LARGE_MODEL_PARAMETERS, ModelConfig
 
 _GATES = {"rnncell": 1, "rnn": 1, "lstm": 4, "gru": 3}
 
@@ -23,6 +23,21 @@ def count_parameters(cfg: ModelConfig, vocab_size: int) -> int:
     if cfg.head == "linear":
         total += hidden * vocab_size + vocab_size
     return total
+
+
+def training_memory_bytes(parameters: int) -> int:
+    """Roughly what training holds for this many float32 parameters: weights, gradients and two
+    optimiser states (Adam's), 16 bytes each; activations and snapshots come on top."""
+    return 16 * parameters
+
+
+def large_model_warning(cfg: ModelConfig, vocab_size: int) -> str | None:
+    """A warning for a model so large that training is slow and takes gigabytes, or None."""
+    n = count_parameters(cfg, vocab_size)
+    if n <= LARGE_MODEL_PARAMETERS:
+        return None
+    gb = training_memory_bytes(n) / 1e9
+    return f"this model has {n:,} parameters: training will be slow and use ~{gb:.1f} GB"
 
 
 def chance_loss(vocab_size: int, n_targets: int, n_pairs: int, reduction: str) -> float:

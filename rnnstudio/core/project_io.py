@@ -60,6 +60,16 @@ class Project:
     description: str = ""
 
 
+def history_key(task: Task, model: ModelConfig, train: TrainConfig) -> tuple:
+    """What a run's history depends on: equal keys, the history belongs to the project.
+
+    The pairs, the vocabulary's characters in order (an explicit one equal to the derived one
+    is the same network), the model, and the training settings but the epoch count and where
+    the run went (device, torch threads), which change how fast it computes, not what.
+    """
+    return (task.pairs, task.vocabulary().chars, model, replace(train, epochs=0, device="auto", threads=0))
+
+
 def project_to_dict(project: Project, include_history: bool = True) -> dict[str, Any]:
     """The JSON document for ``project``."""
     doc: dict[str, Any] = {

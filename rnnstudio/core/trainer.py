@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import ModelConfig, TrainConfig, check
+from .config import NO_CUDA, ModelConfig, TrainConfig, check
 from .control import RunControl
 from .model import GLOBAL_RNG_LOCK, CharRNN, build_model, empty_model
 from .problems import Problem, ValidationError, plural
@@ -33,9 +33,14 @@ def resolve_device(name: str) -> torch.device:
     """'auto' takes CUDA when present; 'cuda' without CUDA is an error that says so."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValidationError([Problem("device", "CUDA was asked for but is not available here: use auto or cpu")])
+    if name == "cuda" and not cuda_available():
+        raise ValidationError([Problem("device", NO_CUDA)])
     return torch.device(name)
+
+
+def cuda_available() -> bool:
+    """Whether torch can train on CUDA here."""
+    return torch.cuda.is_available()
 
 
 @dataclass
@@ -292,6 +297,10 @@ class Trainer:
         return WeightSnapshot(
             self.epoch, {k: v.detach().cpu().numpy().copy() for k, v in self.model.state_dict().items()}
         )
+
+    def snapshot_nbytes(self) -> int:
+        """The size of one snapshot's weights, without taking it."""
+        return sum(t.numel() * t.element_size() for t in self.model.state_dict().values())
 
     def probe(self) -> WeightSnapshot:
         """The current weights with the batch's hidden-state gradient norms at them."""

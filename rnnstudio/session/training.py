@@ -12,15 +12,16 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.coalesce import DEFAULT_INTERVAL, Coalescer
-from ..core.config import ModelConfig, TrainConfig
+from ..core.config import PROBE_MAX_BYTES, PROBE_SPARSE_BYTES, ModelConfig, TrainConfig
 from ..core.control import RunControl
 from ..core.problems import ValidationError
+from ..core.project_io import history_key
 from ..core.results import DIVERGED, FAILED, EpochResult, RunOutcome, WeightSnapshot
 from ..core.sequences import Task
 
@@ -35,6 +36,16 @@ def default_trainer_factory(task: Task, model: ModelConfig, train: TrainConfig) 
     from ..core.trainer import Trainer
 
     return Trainer(task, model, train)
+
+
+def default_cuda_available() -> bool:
+    """Whether torch sees CUDA; imports torch on first use (in the calling thread), like the factory."""
+    try:
+        from ..core.trainer import cuda_available
+    except Exception:  # no usable torch: no CUDA either (training says why when it starts)
+        log.exception("torch could not be loaded")
+        return False
+    return cuda_available()
 
 
 #: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
@@ -104,6 +115,7 @@ class TrainingWorker(QObject):
         self._run_start = 0.0
         self._probe_time = 0.0
         self._probed_epoch: int | None = None  # the epoch of the last probe sent
+        self._snapshot_bytes = 0  # of the current trainer's weights
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
@@ -118,10 +130,14 @@ class TrainingWorker(QObject):
                 self._trainer = None
                 self._probed_epoch = None
                 self._trainer = self._factory(request.task, request.model, request.train)
+                size = getattr(self._trainer, "snapshot_nbytes", None)
+                self._snapshot_bytes = size() if callable(size) else 0
                 self.trainer_built.emit(TrainerInfo(str(self._trainer.device), self._trainer.threads))
                 initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
                 if initial is not None:
                     self.batch_ready.emit(ResultBatch((), initial))
+            elif hasattr(self._trainer, "threads"):  # continuing: the threads may have changed since
+                self._trainer.threads = request.train.resolved_threads()
             control.on_block = self._on_block
             for result in self._trainer.epochs(control, request.epochs):
                 batch = self._coalescer.add(result)
@@ -162,9 +178,15 @@ class TrainingWorker(QObject):
         return getattr(self._trainer, "epoch", 0) if self._trainer is not None else 0
 
     def _probe(self, force: bool = False) -> WeightSnapshot | None:
-        """Weights and gradient flow now, if the probe budget allows (always when forced)."""
+        """Weights and gradient flow now, if the probe budget allows (always when forced).
+
+        A large model is probed only when forced (start, pause, end), a huge one never: each
+        probe copies every weight, and the window keeps many (see PROBE_SPARSE_BYTES).
+        """
         trainer = self._trainer
         if not self.probes_enabled or trainer is None or not hasattr(trainer, "probe"):
+            return None
+        if self._snapshot_bytes > PROBE_MAX_BYTES or (self._snapshot_bytes > PROBE_SPARSE_BYTES and not force):
             return None
         start = time.perf_counter()
         if not force and self._probe_time > PROBE_BUDGET * (start - self._run_start):
@@ -416,5 +438,10 @@ class TrainingSession(QObject):
 
 
 def _key(task: Task, model: ModelConfig, train: TrainConfig) -> tuple:
-    """What must be unchanged for a run to continue the same weights (the epoch count may change)."""
-    return (task, model, replace(train, epochs=0))
+    """What must be unchanged for a run to continue the same weights.
+
+    The epoch count and the torch threads may change (the worker applies the threads to each
+    run), and so may an explicit vocabulary equal to the derived one; the device may not (the
+    weights live there).
+    """
+    return (history_key(task, model, train), train.device)

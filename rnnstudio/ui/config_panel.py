@@ -37,7 +37,7 @@ from rnnstudio.core.config import (
     ModelConfig,
     TrainConfig,
 )
-from rnnstudio.core.describe import count_parameters
+from rnnstudio.core.describe import count_parameters, large_model_warning
 from rnnstudio.core.problems import Problem
 
 from . import style
@@ -299,6 +299,10 @@ class ConfigPanel(QWidget):
         self.params_label = QLabel()
         self.params_label.setObjectName("paramsLabel")
         self.params_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.size_warning_label = QLabel()  # a warning, not a problem: a large model may still train
+        self.size_warning_label.setObjectName("sizeWarningLabel")
+        self.size_warning_label.setWordWrap(True)
+        self.size_warning_label.setVisible(False)
 
         self.optimizer_combo = _combo(
             (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"), ("Adagrad", "adagrad")), "optimizerCombo"
@@ -437,6 +441,12 @@ class ConfigPanel(QWidget):
         self.hidden_spin.setSpecialValueText(f"auto (= {auto})")
         self._refresh_parameters()
 
+    def set_cuda_available(self, available: bool) -> None:
+        """Say in the device list whether "cuda" works here; it stays selectable (a project may ask for it)."""
+        index = self.device_combo.findData("cuda")
+        tip = "CUDA works on this machine" if available else "Not available here: torch sees no CUDA device"
+        self.device_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+
     def set_problems(self, problems: Sequence[Problem]) -> None:
         """Outline the controls of configuration problems and list them; other problems are not this panel's."""
         self._problems = tuple(p for p in problems if self._field_of(p) is not None)
@@ -513,6 +523,7 @@ class ConfigPanel(QWidget):
         self._row(form, "dropout", "dropout")
         self._row(form, "head", "head")
         form.addRow(self.params_label)
+        form.addRow(self.size_warning_label)
         layout.addWidget(self.model_box)
 
         self.train_box = QGroupBox("Training")
@@ -577,7 +588,13 @@ class ConfigPanel(QWidget):
             self._set_tip(name)
         self._refresh_parameters()
 
+    def _refresh_size_warning(self) -> None:
+        warning = None if self._vocab_size is None else large_model_warning(self.model_config(), self._vocab_size)
+        self.size_warning_label.setText(f"⚠ {warning}" if warning else "")
+        self.size_warning_label.setVisible(warning is not None)
+
     def _refresh_parameters(self) -> None:
+        self._refresh_size_warning()
         if self._vocab_size is None:
             self.params_label.setText("parameters: – (needs the vocabulary)")
             return

@@ -11,7 +11,7 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,11 +35,18 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..core.config import ModelConfig, TrainConfig
+from ..core.config import NO_CUDA, ModelConfig, TrainConfig
 from ..core.describe import chance_loss
 from ..core.presets import DEFAULT_PRESET, get_preset, presets
 from ..core.problems import Problem
-from ..core.project_io import Project, ProjectError, ProjectTooLargeError, load_project, save_project
+from ..core.project_io import (
+    Project,
+    ProjectError,
+    ProjectTooLargeError,
+    history_key,
+    load_project,
+    save_project,
+)
 from ..core.results import (
     DIVERGED,
     FAILED,
@@ -62,6 +69,7 @@ from ..session.training import (
     ResultBatch,
     TrainerFactory,
     TrainingSession,
+    default_cuda_available,
     default_trainer_factory,
     default_warm_up,
 )
@@ -185,6 +193,9 @@ class Banner(QWidget):
 class MainWindow(QMainWindow):
     """RNN Studio's main window; built with no arguments it has the default preset loaded."""
 
+    #: Asked only when a configuration says "cuda", or once torch is loaded (it imports torch).
+    cuda_available: Callable[[], bool] = staticmethod(default_cuda_available)
+
     def __init__(self, trainer_factory: TrainerFactory | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
@@ -212,6 +223,7 @@ class MainWindow(QMainWindow):
         self._description = ""
         self._history: list[EpochResult] = []
         self._history_key: tuple | None = None  # the settings the history was trained with
+        self._fresh_run: tuple[Task, ModelConfig, TrainConfig] | None = None  # started, trainer not built yet
         self._run_task: Task | None = None
         self._run_target_epoch = 0
         self._run_first: EpochResult | None = None
@@ -423,7 +435,9 @@ class MainWindow(QMainWindow):
         self.session.results_arrived.connect(self._on_session_results)
         self.session.paused_at.connect(self._on_session_paused_at)
         self.session.run_ended.connect(self._on_session_run_ended)
+        self.session.trainer_built.connect(self._on_run_started)
         self.session.trainer_built.connect(self._on_session_trainer_built)
+        self.session.warmed_up.connect(self._on_session_warmed_up)
         self.task_editor.undo_stack().cleanChanged.connect(self._on_undo_clean_changed)
         self.task_editor.selection_changed.connect(self._on_editor_selection_changed)
         self.bottom_tabs.currentChanged.connect(self._on_bottom_tab_changed)
@@ -450,12 +464,25 @@ class MainWindow(QMainWindow):
         """Everything the user would save, with the run's history if it belongs to these settings.
 
         After the strings or the configuration were edited, the history describes another
-        network, so it is not saved with them.
+        network, so it is not saved with them (see history_dropped_because). The epoch count,
+        the device, the torch threads and an explicit vocabulary equal to the derived one do
+        not change the network: the history stays.
         """
         task, model, train = self.task(), self.model_config(), self.train_config()
-        current = (task, model, replace(train, epochs=0))
-        history = tuple(self._history) if current == self._history_key else ()
+        history = tuple(self._history) if history_key(task, model, train) == self._history_key else ()
         return Project(task, model, train, history, self._name, self._description)
+
+    def history_dropped_because(self) -> str | None:
+        """Why project() leaves out the window's history ("the strings changed since the run"), or None."""
+        if not self._history or self._history_key is None:
+            return None
+        task, model, train = self.task(), self.model_config(), self.train_config()
+        key = history_key(task, model, train)
+        if key == self._history_key:
+            return None
+        if key[:2] != self._history_key[:2]:
+            return "the strings changed since the run"
+        return "the settings changed since the run"
 
     def history(self) -> list[EpochResult]:
         """Every epoch recorded since the weights were last fresh."""
@@ -510,7 +537,7 @@ class MainWindow(QMainWindow):
         self.config_panel.set_current_preset(preset_id)
         self._preset_id = preset_id
         self._history = list(project.history)
-        self._history_key = (project.task, project.model, replace(project.train, epochs=0))
+        self._history_key = history_key(project.task, project.model, project.train)
         self._last_outcome = None
         steps = (
             lambda: self._start_fresh_views(project.task, None),
@@ -570,7 +597,8 @@ class MainWindow(QMainWindow):
 
     def _save_to(self, path: Path) -> bool:
         project = self.project()
-        without = ""
+        dropped = self.history_dropped_because()
+        without = "" if dropped is None else f" without the history: {dropped}"
         try:
             try:
                 save_project(project, path)
@@ -691,6 +719,11 @@ class MainWindow(QMainWindow):
         vocab_size = len(task.vocabulary())
         model, train = self.model_config(), self.train_config()
         config_problems = model.problems(vocab_size) + train.problems()
+        if train.device == "cuda":
+            cuda = self.cuda_available()
+            self.config_panel.set_cuda_available(cuda)
+            if not cuda:  # Train would fail at once (and used to take the shown run with it)
+                config_problems.append(Problem("device", NO_CUDA))
         self.task_editor.set_problems(task_problems)
         self.task_editor.set_model_config(model)
         self.config_panel.set_vocab_size(vocab_size)
@@ -706,6 +739,11 @@ class MainWindow(QMainWindow):
             self.loss_panel.set_chance_loss(None)
         self._update_actions()
         self._update_ready_text()
+
+    @Slot()
+    def _on_session_warmed_up(self) -> None:
+        # torch is loaded now: the device list can say at once whether "cuda" would work.
+        self.config_panel.set_cuda_available(self.cuda_available())
 
     def _update_ready_text(self) -> None:
         """While idle, the status says whether training can start (outcomes and file news stay until then)."""
@@ -778,12 +816,10 @@ class MainWindow(QMainWindow):
         if self._problems:
             return
         fresh = not self.session.can_continue(task, model, train)
-        if fresh:
-            self._history.clear()
-            self._history_key = (task, model, replace(train, epochs=0))
-            self._start_fresh_views(task, model)
-            self.gradient_flow.set_clipping(train.clip_grad_norm)
-        start_epoch = self._history[-1].epoch if self._history else 0
+        # A fresh run empties the history and the views once its trainer is built: a run that
+        # fails to start (no CUDA, out of memory) leaves the previous one shown and saveable.
+        self._fresh_run = (task, model, train) if fresh else None
+        start_epoch = self._history[-1].epoch if self._history and not fresh else 0
         self._run_target_epoch = start_epoch + train.epochs
         self._run_first = None
         self._rate = 0.0
@@ -794,6 +830,18 @@ class MainWindow(QMainWindow):
             self.state_label.setText("Starting…" if fresh else "Continuing from the current weights…")
             self._mark_changed()
         self._update_status()
+
+    @Slot(object)
+    def _on_run_started(self, _info) -> None:
+        """The trainer of a fresh run is built: forget the previous run (see _begin_run)."""
+        if self._fresh_run is None:
+            return
+        task, model, train = self._fresh_run
+        self._fresh_run = None
+        self._history.clear()
+        self._history_key = history_key(task, model, train)
+        self._start_fresh_views(task, model)
+        self.gradient_flow.set_clipping(train.clip_grad_norm)
 
     @Slot()
     def _on_train_triggered(self) -> None:

@@ -29,6 +29,35 @@ def test_store_is_bounded_keeps_first_and_latest_and_stays_even() -> None:
     assert store.nbytes() == 50 * 400
 
 
+def test_store_keeps_within_its_byte_budget_thinning_evenly() -> None:
+    store = SnapshotStore(capacity=200, max_bytes=10 * 400)  # room for 10 of these 400-byte snapshots
+    for epoch in range(0, 1_001):
+        store.add(snap(epoch))
+        assert store.nbytes() <= 10 * 400
+    epochs = store.epochs()
+    assert len(store) == 10 and epochs[0] == 0 and epochs[-1] == 1_000
+    gaps = np.diff(epochs)
+    assert gaps.max() <= 3 * gaps.mean()
+    assert store.nbytes() == sum(s.nbytes() for s in store)
+    store.add(WeightSnapshot(1_000, {"w": np.zeros((20, 10), np.float32)}))  # a larger one replacing the latest
+    assert store.nbytes() == sum(s.nbytes() for s in store) <= 10 * 400
+    store.clear()
+    assert store.nbytes() == 0
+
+
+def test_store_keeps_the_first_and_latest_even_over_its_budget() -> None:
+    store = SnapshotStore(max_bytes=100)
+    for epoch in (0, 5, 9):
+        store.add(snap(epoch))
+    assert store.epochs() == [0, 9]
+
+
+def test_a_trainer_knows_its_snapshot_size_without_taking_one() -> None:
+    p = get_preset("rnn-embedding").project
+    trainer = Trainer(p.task, p.model, p.train)
+    assert trainer.snapshot_nbytes() == sum(a.nbytes for a in trainer.snapshot().weights.values())
+
+
 def test_store_nearest_and_replace() -> None:
     store = SnapshotStore(capacity=10)
     for epoch in (0, 10, 20):

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
+from rnnstudio.core.config import PROBE_MAX_BYTES, PROBE_SPARSE_BYTES
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import DIVERGED, FAILED, FINISHED, STOPPED
 from rnnstudio.core.trainer import Trainer
@@ -91,6 +92,27 @@ def test_train_again_continues_from_current_weights(qtbot, make_session) -> None
     with qtbot.waitSignal(session.run_ended, timeout=60_000):
         session.start(task, model, replace(train, lr=0.01))
     assert got.results[-1].epoch == 10
+
+
+def test_a_run_continues_with_other_threads_or_an_equal_explicit_vocabulary(qtbot, make_session) -> None:
+    task, model, train = preset(epochs=5, threads=1)
+    built = []
+
+    def factory(*args):
+        built.append(Trainer(*args))
+        return built[-1]
+
+    session = make_session(factory)
+    got = Collector(session)
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(task, model, train)
+    explicit = replace(task, vocab=task.vocabulary().chars)
+    assert session.can_continue(explicit, model, replace(train, threads=2))
+    assert not session.can_continue(task, model, replace(train, device="cpu"))  # the weights live on a device
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(explicit, model, replace(train, threads=2))
+    assert [r.epoch for r in got.results] == list(range(1, 11))
+    assert len(built) == 1 and built[0].threads == 2  # the new count applies from this run on
 
 
 def test_pause_step_resume_and_stop(qtbot, make_session) -> None:
@@ -221,6 +243,30 @@ def test_probes_carry_initial_and_final_weights_and_gradient_flow(qtbot, make_se
         assert (probes[0].weights[name] == initial.weights[name]).all()
     assert probes[-1].grad_norms.shape == (model.num_layers, len(task.pairs[0].input))
     assert (probes[-1].grad_norms == reference.gradient_flow()).all()
+
+
+@pytest.mark.parametrize(
+    ("size", "probed"),
+    [(1_000, "every batch"), (PROBE_SPARSE_BYTES + 1, "start and end"), (PROBE_MAX_BYTES + 1, "never")],
+)
+def test_a_large_model_is_probed_sparsely_and_a_huge_one_never(qtbot, make_session, monkeypatch, size, probed):
+    """Each probe copies every weight: a large model's would fill the memory (64 MB each at hiddenSize 2048)."""
+    from rnnstudio.session import training
+
+    monkeypatch.setattr(training, "PROBE_BUDGET", 1.0)  # no time limit: only the size decides
+    task, model, train = preset(epochs=30)
+
+    class Large(Trainer):
+        def snapshot_nbytes(self) -> int:
+            return size
+
+    session = make_session(Large, interval=1e-9)
+    got = Collector(session)
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(task, model, train)
+    probed_epochs = [b.snapshot.epoch for b in got.batches if b.snapshot is not None]
+    expected = {"every batch": list(range(31)), "start and end": [0, 30], "never": []}[probed]
+    assert probed_epochs == expected
 
 
 def test_a_step_and_a_pause_always_come_with_the_weights_they_stopped_at(qtbot, make_session) -> None:

@@ -78,6 +78,22 @@ def shown_parameters(panel: ConfigPanel) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def test_a_very_large_model_is_warned_about_but_not_refused(qtbot, panel) -> None:
+    panel.set_vocab_size(4)
+    warning = child(panel, "sizeWarningLabel")
+    assert warning.isHidden()
+    choose(child(panel, "cellCombo"), "lstm")
+    child(panel, "hiddenSpin").setValue(4096)
+    child(panel, "layersSpin").setValue(2)
+    n = count_parameters(panel.model_config(), 4)
+    assert n > 50_000_000
+    assert not warning.isHidden()
+    assert f"this model has {n:,} parameters: training will be slow and use ~" in warning.text()
+    child(panel, "layersSpin").setValue(1)
+    child(panel, "hiddenSpin").setValue(64)
+    assert warning.isHidden()
+
+
 # --- round trips -----------------------------------------------------------------------------
 
 

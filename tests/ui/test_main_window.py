@@ -280,6 +280,44 @@ def test_an_exception_in_the_worker_is_shown_and_the_app_stays_usable(qtbot, mak
     assert len(log_rows(w)) == 15
 
 
+def test_a_run_that_fails_to_start_leaves_the_previous_run_shown_and_saved(qtbot, make_window, tmp_path) -> None:
+    calls = []
+
+    def factory(task, model, train):
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("simulated: no memory for the new model")
+        return Trainer(task, model, train)
+
+    w = make_window(trainer_factory=factory)
+    train_to_end(qtbot, w)
+    losses = plotted_losses(w)
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)  # a fresh run
+    train_to_end(qtbot, w)
+    assert "simulated: no memory" in w.banner.label.text()
+    assert len(w.history()) == 15 and plotted_losses(w) == losses and len(log_rows(w)) == 15
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.05)  # back to the settings of the shown run
+    assert w._save_to(tmp_path / "kept.rnnproj.json")
+    assert len(load_project(tmp_path / "kept.rnnproj.json").history) == 15
+
+
+def test_cuda_without_cuda_is_a_problem_at_the_device_before_training(qtbot, make_window) -> None:
+    w = make_window()
+    w.cuda_available = lambda: False
+    train_to_end(qtbot, w)
+    device = child(w, QComboBox, "deviceCombo")
+    index = device.findData("cuda")
+    device.setCurrentIndex(index)
+    assert not w.act_train.isEnabled()
+    assert [p.field for p in w.config_panel.problems()] == ["device"]
+    assert "CUDA is not available here" in device.toolTip()
+    assert "Not available here" in device.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    assert device.model().item(index).isEnabled()  # a project may ask for it: it stays selectable
+    assert len(w.history()) == 15
+    device.setCurrentIndex(device.findData("auto"))
+    assert w.act_train.isEnabled() and w.act_train.text() == "&Continue"  # the run is still there
+
+
 def test_divergence_is_reported_with_advice(qtbot, make_window) -> None:
     def diverging(task, model, train):
         return Trainer(task, model, replace(train, optimizer="sgd", lr=10.0))
@@ -504,6 +542,33 @@ def test_history_is_saved_only_with_the_settings_that_made_it(qtbot, make_window
     w._save_to(tmp_path / "edited.rnnproj.json")
     saved = load_project(tmp_path / "edited.rnnproj.json")
     assert saved.task.pairs[0].target == "xxxxx" and saved.history == ()
+
+
+def test_settings_that_leave_the_network_the_same_keep_the_history(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    child(w, QSpinBox, "threadsSpin").setValue(1)
+    device = child(w, QComboBox, "deviceCombo")
+    device.setCurrentIndex(device.findData("cpu"))
+    click(qtbot, w, "vocabExplicitButton")  # the same characters in the same order
+    assert w.task().vocab is not None
+    path = tmp_path / "same.rnnproj.json"
+    assert w._save_to(path)
+    assert len(load_project(path).history) == 15
+    assert w.state_label.text() == "Saved same.rnnproj.json"
+
+
+def test_saving_without_the_history_says_so_and_why(qtbot, make_window, tmp_path: Path) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)
+    assert w._save_to(tmp_path / "lr.rnnproj.json")
+    assert load_project(tmp_path / "lr.rnnproj.json").history == ()
+    assert w.state_label.text() == "Saved lr.rnnproj.json without the history: the settings changed since the run"
+    replace_text(qtbot, child(w, QLineEdit, "targetEdit"), "xxxxx")
+    assert w._save_to(tmp_path / "t.rnnproj.json")
+    assert w.state_label.text() == "Saved t.rnnproj.json without the history: the strings changed since the run"
+    assert len(w.history()) == 15  # still in the window
 
 
 @pytest.mark.parametrize(
