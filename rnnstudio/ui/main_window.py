@@ -73,7 +73,7 @@ from .loss_plot import LossPanel
 from .numbers import format_loss
 from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
-from .steady import fix_label_size
+from .steady import ElidedLabel, LabelSlot, fix_label_size
 from .step_inspector import StepInspector
 from .task_editor import TaskEditor
 from .throttle import FrameThrottle, Throttle
@@ -285,8 +285,9 @@ class MainWindow(QMainWindow):
         config_scroll = QScrollArea()
         config_scroll.setWidget(self.config_panel)
         config_scroll.setWidgetResizable(True)
-        config_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        config_scroll.setMinimumWidth(self.config_panel.minimumSizeHint().width() + 24)
+        # Below its own width the panel scrolls sideways rather than keeping the window from fitting
+        # an 800-px screen (the three columns' minimums added up to 909 px).
+        config_scroll.setMinimumWidth(min(self.config_panel.minimumSizeHint().width() + 24, 170))
 
         self.main_split = QSplitter(Qt.Horizontal)
         self.main_split.setObjectName("mainSplitter")
@@ -396,7 +397,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.state_label = QLabel()
+        # Any message fits: a long one ends in "…" with the whole text in its tooltip, and asks
+        # for no width, so it neither cuts off unseen nor keeps the window from getting narrower.
+        self.state_label = ElidedLabel()
         self.state_label.setObjectName("runStateLabel")
         self.epoch_label = QLabel()
         self.epoch_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)  # next to the progress bar
@@ -405,14 +408,24 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel()
         self.time_label = QLabel()
         # These change on every refresh of a run: fixed sizes keep that from relaying out the window,
-        # and keep the numbers from shifting their neighbours as they grow.
-        fix_label_size(self.epoch_label, "epoch 00000000/00000000")
+        # and keep the numbers from shifting their neighbours as they grow. The templates are what a
+        # run shows (a week of hours, a million epochs); an empty one is hidden (see _set_status_text).
+        fix_label_size(self.epoch_label, "epoch 0000000/0000000")
         fix_label_size(self.rate_label, "0,000,000 epochs/s")
-        fix_label_size(self.time_label, "elapsed 000:00:00 · ETA 000:00:00")
-        self.progress.setFixedSize(180, self.progress.sizeHint().height())
-        sb.addWidget(self.state_label, 1)
+        fix_label_size(self.time_label, "elapsed 00:00:00 · ETA 00:00:00")
+        self.progress.setFixedSize(120, self.progress.sizeHint().height())
+        sb.addWidget(LabelSlot(self.state_label), 1)
         for w in (self.epoch_label, self.progress, self.rate_label, self.time_label):
             sb.addPermanentWidget(w)
+        for label in (self.epoch_label, self.rate_label, self.time_label):
+            label.hide()
+
+    @staticmethod
+    def _set_status_text(label: QLabel, text: str) -> None:
+        """Show ``text`` in one of the status bar's read-outs, hiding it while empty (it reserves no room then)."""
+        label.setText(text)
+        if label.isHidden() == bool(text):  # shown/hidden only when that changes: a relayout then, not per refresh
+            label.setVisible(bool(text))
 
     def _wire(self) -> None:
         self.task_editor.task_changed.connect(self._on_editor_task_changed)
@@ -957,21 +970,23 @@ class MainWindow(QMainWindow):
         target = max(self._run_target_epoch, epoch)
         in_run = self.session.is_active() or self._last_outcome is not None
         if in_run:
-            self.epoch_label.setText(f"epoch {epoch}/{target}")
+            self._set_status_text(self.epoch_label, f"epoch {epoch}/{target}")
             self.progress.set_fraction(epoch, target)
         else:
-            self.epoch_label.setText(f"epoch {epoch}" if epoch else "")
+            self._set_status_text(self.epoch_label, f"epoch {epoch}" if epoch else "")
         self.progress.setVisible(in_run)  # an empty bar before any run says nothing
-        self.rate_label.setText(f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
+        self._set_status_text(self.rate_label, f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
         if self._run_first is not None and self._history:
             elapsed = self._history[-1].elapsed - self._run_first.elapsed
             if self.session.state == RUNNING and self._rate > 0:  # no ETA while paused
                 eta = (target - epoch) / self._rate
-                self.time_label.setText(f"elapsed {_format_duration(elapsed)} · ETA {_format_duration(eta)}")
+                self._set_status_text(
+                    self.time_label, f"elapsed {_format_duration(elapsed)} · ETA {_format_duration(eta)}"
+                )
             else:
-                self.time_label.setText(f"elapsed {_format_duration(elapsed)}")
+                self._set_status_text(self.time_label, f"elapsed {_format_duration(elapsed)}")
         else:
-            self.time_label.setText("")
+            self._set_status_text(self.time_label, "")
 
     # ------------------------------------------------------------- commands
     @Slot()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QSpinBox,
@@ -816,3 +817,31 @@ def test_main_py_with_a_bad_file_opens_the_window_with_the_default_preset_and_th
             w.shut_down()
             w.setWindowModified(False)
             w.close()
+
+
+def test_the_window_fits_an_800_px_screen_and_long_status_messages_end_in_an_ellipsis(make_window, qtbot):
+    # The status bar's fixed read-outs (an empty elapsed/ETA slot too) kept the window 909 px wide at
+    # least, and cut the state message off with no sign that there was more to read.
+    window = make_window()
+    qtbot.waitExposed(window)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800)
+    assert window.statusBar().geometry().right() < 800
+    # Nothing has run: the run's read-outs take no room.
+    assert not any(w.isVisible() for w in (window.epoch_label, window.rate_label, window.time_label, window.progress))
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    message = "Paused after epoch 359: Resume (F6), Step (F10) or Stop (Shift+F5); " + "x" * 120
+    label = window.state_label
+    label.setText(message)
+    QApplication.processEvents()
+    drawn = QLabel.text(label)  # what the label paints
+    assert drawn.endswith("…") and message.startswith(drawn[:-1])
+    assert label.fontMetrics().horizontalAdvance(drawn) <= label.width()
+    assert label.toolTip() == message and label.text() == message
+    label.setText("Ready to train (F5)")
+    assert QLabel.text(label) == "Ready to train (F5)" and label.toolTip() == ""
+    # A run shows its read-outs, and the message still has the room left over.
+    train_to_end(qtbot, window)
+    assert all(w.isVisible() for w in (window.epoch_label, window.rate_label, window.time_label))
+    assert label.isVisible() and label.width() > 300
