@@ -665,14 +665,17 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         files = self.recent_files()
         for f in files:
-            act = self.recent_menu.addAction(f)
+            act = self.recent_menu.addAction(f.replace("&", "&&"))  # a path's "&" is a character, not a mnemonic
             act.triggered.connect(lambda _=False, path=f: self._on_recent_triggered(path))
         self.recent_menu.setEnabled(bool(files) and not self.session.is_active())
 
     def _on_recent_triggered(self, path: str) -> None:
         if self.session.is_active() or not self._confirm_discard():
             return
-        self.open_project(path)
+        if not self.open_project(path) and not Path(path).exists():
+            # Moved or deleted: the message said so; the entry would only fail again.
+            app_settings().setValue("recentFiles", [f for f in self.recent_files() if f != path])
+            self._rebuild_recent_menu()
 
     # --------------------------------------------------------------- settings
     def _restore_settings(self) -> None:

@@ -845,3 +845,20 @@ def test_the_window_fits_an_800_px_screen_and_long_status_messages_end_in_an_ell
     train_to_end(qtbot, window)
     assert all(w.isVisible() for w in (window.epoch_label, window.rate_label, window.time_label))
     assert label.isVisible() and label.width() > 300
+
+
+def test_open_recent_shows_an_ampersand_and_forgets_a_file_that_is_gone(qtbot, make_window, tmp_path: Path) -> None:
+    # "R&D/a&b" was drawn "RD/ab" with underlines; a moved file stayed in the list, failing each time.
+    w = make_window()
+    folder = tmp_path / "R&D"
+    folder.mkdir()
+    path = folder / "a&b.rnnproj.json"
+    assert w._save_to(path)
+    entry = w.recent_menu.actions()[0]
+    assert entry.iconText() == str(path.resolve())  # the text as drawn, mnemonics taken out
+    moved = tmp_path / "moved.rnnproj.json"
+    path.rename(moved)
+    entry.trigger()
+    assert w.banner.isVisible() and "Could not open" in w.banner.label.text()
+    assert str(path.resolve()) not in w.recent_files()
+    assert [a.iconText() for a in w.recent_menu.actions()] == []
