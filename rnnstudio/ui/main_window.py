@@ -348,6 +348,11 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._action("Save &As…", self.save_as, (QKeySequence.SaveAs,), "Save the project as")
         self.act_export_csv = self._action("Export losses as &CSV…", self.loss_panel.ask_export_csv)
         self.act_export_png = self._action("Export plot as &PNG…", self.loss_panel.ask_export_png)
+        for act in (self.act_export_csv, self.act_export_png):  # enabled with the plot's own export buttons
+            act.setEnabled(self.loss_panel.csv_button.isEnabled())
+            self.loss_panel.export_enabled_changed.connect(act.setEnabled)
+        # An export during a run writes every epoch received, not only those drawn so far.
+        self.loss_panel.export_starting.connect(self._live.flush)
         self.act_quit = self._action(
             "&Quit", self.close, (QKeySequence.Quit, "Ctrl+Q") if sys.platform != "win32" else ("Alt+F4",)
         )

@@ -862,3 +862,30 @@ def test_open_recent_shows_an_ampersand_and_forgets_a_file_that_is_gone(qtbot, m
     assert w.banner.isVisible() and "Could not open" in w.banner.label.text()
     assert str(path.resolve()) not in w.recent_files()
     assert [a.iconText() for a in w.recent_menu.actions()] == []
+
+
+def test_file_exports_follow_the_plots_buttons_and_write_every_epoch_received(
+    make_window, qtbot, monkeypatch, tmp_path: Path
+) -> None:
+    # Before: File > Export was enabled with nothing to export (a header-only CSV), and during a run
+    # wrote only the epochs drawn so far.
+    from rnnstudio.session.training import ResultBatch
+    from rnnstudio.ui.main_window import LIVE_MAX_MS
+
+    window = make_window()
+    panel = window.loss_panel
+    actions = (window.act_export_csv, window.act_export_png)
+    assert not panel.csv_button.isEnabled() and not any(a.isEnabled() for a in actions)
+    window.set_live_refresh_budget(1e-6)  # refreshes as rare as they get: received epochs wait to be drawn
+    results = epoch_results(10)
+    window._on_session_results(ResultBatch(tuple(results[:5])))
+    assert panel.csv_button.isEnabled() and all(a.isEnabled() for a in actions)
+    qtbot.waitUntil(lambda: window.live_refresh_interval_ms() == LIVE_MAX_MS, timeout=2000)
+    window._on_session_results(ResultBatch(tuple(results[5:])))
+    path = tmp_path / "losses.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.act_export_csv.trigger()
+    rows = path.read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [r.epoch for r in results]
+    window.act_new.trigger()
+    assert not panel.csv_button.isEnabled() and not any(a.isEnabled() for a in actions)
