@@ -490,7 +490,7 @@ class ConfigPanel(QWidget):
 
         top = QFormLayout()
         top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        preset_label = QLabel("&Preset")
+        preset_label = QLabel("Prese&t")  # Alt+P is the Presets menu
         preset_label.setBuddy(self.preset_combo)
         top.addRow(preset_label, self.preset_combo)
         layout.addLayout(top)

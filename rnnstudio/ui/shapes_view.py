@@ -182,9 +182,9 @@ class ShapesView(QWidget):
             ("&batchSize", self.batch_spin),
             ("&seqLen", self.seq_spin),
             ("&inputSize", self.input_spin),
-            ("&hiddenSize", self.hidden_spin),
-            ("num&Layers", self.layers_spin),
-            ("s&eed", self.seed_spin),
+            ("hiddenSi&ze", self.hidden_spin),
+            ("nu&mLayers", self.layers_spin),
+            ("see&d", self.seed_spin),
         ]
         for i, (text, spin) in enumerate(cells):
             label = QLabel(text)

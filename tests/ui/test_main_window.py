@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -889,3 +890,33 @@ def test_file_exports_follow_the_plots_buttons_and_write_every_epoch_received(
     assert [int(r.split(",")[0]) for r in rows] == [r.epoch for r in results]
     window.act_new.trigger()
     assert not panel.csv_button.isEnabled() and not any(a.isEnabled() for a in actions)
+
+
+def _mnemonics(window) -> list[tuple[str, str]]:
+    """(letter, text) of every Alt+letter the user can press now: menus, shown buttons, shown labels' buddies."""
+    from PySide6.QtWidgets import QToolButton
+
+    texts = [a.text() for a in window.menuBar().actions()]
+    for button in window.findChildren(QAbstractButton):
+        if button.isVisibleTo(window) and not isinstance(button, QToolButton):  # tool buttons drop "&"
+            texts.append(button.text())
+    for label in window.findChildren(QLabel):
+        if label.buddy() is not None and label.isVisibleTo(window):
+            texts.append(label.text())
+    out = []
+    for text in texts:
+        m = re.search(r"&([^&])", text.replace("&&", ""))
+        if m:
+            out.append((m.group(1).lower(), text))
+    return out
+
+
+def test_every_alt_letter_reaches_one_thing_whichever_view_is_shown(make_window) -> None:
+    # "&Preset" took Alt+P from the Presets menu; the Shapes view's "s&eed", "&hiddenSize" and "num&Layers"
+    # took Alt+E, Alt+H and Alt+L from the Edit and Help menus and the Log scale box.
+    window = make_window()
+    for i in range(window.bottom_tabs.count()):
+        window.bottom_tabs.setCurrentIndex(i)
+        letters = [letter for letter, _ in _mnemonics(window)]
+        clashes = sorted({(k, t) for k, t in _mnemonics(window) if letters.count(k) > 1})
+        assert clashes == [], window.bottom_tabs.tabText(i)
