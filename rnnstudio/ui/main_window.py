@@ -346,8 +346,13 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", self._on_open_triggered, (QKeySequence.Open,), "Open a project")
         self.act_save = self._action("&Save", self.save, (QKeySequence.Save,), "Save the project")
         self.act_save_as = self._action("Save &As…", self.save_as, (QKeySequence.SaveAs,), "Save the project as")
-        self.act_export_csv = self._action("Export losses as &CSV…", self.loss_panel.ask_export_csv)
-        self.act_export_png = self._action("Export plot as &PNG…", self.loss_panel.ask_export_png)
+        # Not Ctrl+E: on Linux a line edit takes it (end of line), so it would export only now and then.
+        self.act_export_csv = self._action(
+            "Export losses as &CSV…", self.loss_panel.ask_export_csv, ("Ctrl+Shift+E",), "Export losses as CSV"
+        )
+        self.act_export_png = self._action(
+            "Export plot as &PNG…", self.loss_panel.ask_export_png, ("Ctrl+Shift+P",), "Export plot as PNG"
+        )
         for act in (self.act_export_csv, self.act_export_png):  # enabled with the plot's own export buttons
             act.setEnabled(self.loss_panel.csv_button.isEnabled())
             self.loss_panel.export_enabled_changed.connect(act.setEnabled)
@@ -356,12 +361,30 @@ class MainWindow(QMainWindow):
         self.act_quit = self._action(
             "&Quit", self.close, (QKeySequence.Quit, "Ctrl+Q") if sys.platform != "win32" else ("Alt+F4",)
         )
-        self.act_about = self._action("&About RNN Studio", self._on_about_triggered)
+        self.act_about = self._action("&About RNN Studio", self._on_about_triggered, (QKeySequence.HelpContents,))
         stack = self.task_editor.undo_stack()
         self.act_undo = stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts(QKeySequence.Undo)
         self.act_redo = stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts(QKeySequence.Redo)
+        # The stack renames these on every edit ("Undo Edit input of pair 1"), and the tooltip with them.
+        stack.undoTextChanged.connect(self._on_undo_text_changed)
+        stack.redoTextChanged.connect(self._on_redo_text_changed)
+        self._on_undo_text_changed(stack.undoText())
+        self._on_redo_text_changed(stack.redoText())
+
+    @Slot(str)
+    def _on_undo_text_changed(self, text: str) -> None:
+        self._set_tip_with_keys(self.act_undo, f"Undo {text}" if text else "Undo")
+
+    @Slot(str)
+    def _on_redo_text_changed(self, text: str) -> None:
+        self._set_tip_with_keys(self.act_redo, f"Redo {text}" if text else "Redo")
+
+    @staticmethod
+    def _set_tip_with_keys(act: QAction, base: str) -> None:
+        keys = " or ".join(s.toString(QKeySequence.NativeText) for s in act.shortcuts())
+        act.setToolTip(f"{base} ({keys})" if keys else base)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

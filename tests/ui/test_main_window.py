@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -920,3 +920,18 @@ def test_every_alt_letter_reaches_one_thing_whichever_view_is_shown(make_window)
         letters = [letter for letter, _ in _mnemonics(window)]
         clashes = sorted({(k, t) for k, t in _mnemonics(window) if letters.count(k) > 1})
         assert clashes == [], window.bottom_tabs.tabText(i)
+
+
+def test_undo_redo_export_and_about_name_their_keys_and_no_two_actions_share_one(qtbot, make_window) -> None:
+    # Undo/Redo tooltips dropped their keys once the stack renamed them; Export and About had none.
+    w = make_window()
+    edit = w.task_editor.input_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "x")
+    w.act_undo.trigger()
+    for act in (w.act_undo, w.act_redo, w.act_export_csv, w.act_export_png, w.act_about):
+        keys = [k.toString(QKeySequence.NativeText) for k in act.shortcuts()]
+        assert keys and act.toolTip().endswith(f"({' or '.join(keys)})"), act.toolTip()
+    assert w.act_redo.toolTip().startswith("Redo Edit input")
+    taken = [k.toString() for a in w.findChildren(QAction) for k in a.shortcuts()]
+    assert sorted({k for k in taken if taken.count(k) > 1}) == []

@@ -717,3 +717,9 @@ def test_tab_leaves_the_pairs_table_and_return_goes_to_the_input(qtbot, editor):
         qtbot.keyClick(editor.table, key)
         assert editor.input_edit.hasFocus(), key
         assert editor.input_edit.text() == "abc"
+
+
+def test_encoding_preview_counts_one_pair_in_the_singular(editor):
+    assert "batchSize = 1 pair ·" in plain(editor.encoding_preview.batch_label)  # not "1 pairs"
+    editor.set_task(TWO)
+    assert "batchSize = 2 pairs ·" in plain(editor.encoding_preview.batch_label)
