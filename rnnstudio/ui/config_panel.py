@@ -265,6 +265,14 @@ def _set_combo_data(combo: QComboBox, value: str, field: str) -> None:
     combo.setCurrentIndex(index)
 
 
+def _about(n: int) -> str:
+    """A rounded reading of a large count: "  (≈ 16.8 million)", "  (≈ 1.0 billion)"; "" below a million."""
+    for size, name in ((1e9, "billion"), (1e6, "million")):
+        if n >= size:
+            return f"  (≈ {n / size:.1f} {name})"
+    return ""
+
+
 class ConfigPanel(QWidget):
     """Edits a ModelConfig and a TrainConfig, shows which options apply and where the problems are."""
 
@@ -500,7 +508,7 @@ class ConfigPanel(QWidget):
 
         top = QFormLayout()
         top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        preset_label = QLabel("&Preset")
+        preset_label = QLabel("Prese&t")  # Alt+P is the Presets menu
         preset_label.setBuddy(self.preset_combo)
         top.addRow(preset_label, self.preset_combo)
         layout.addLayout(top)
@@ -599,9 +607,8 @@ class ConfigPanel(QWidget):
             self.params_label.setText("parameters: – (needs the vocabulary)")
             return
         n = count_parameters(self.model_config(), self._vocab_size)
-        # Plain digits so the number is easy to copy; a rounded hint for the big ones.
-        hint = f"  (≈ {n / 1e6:.3g} million)" if n >= 1_000_000 else ""
-        self.params_label.setText(f"parameters: {n}{hint}")
+        # Every digit (grouped, to read at a glance), and a rounded hint for the big ones.
+        self.params_label.setText(f"parameters: {n:,}{_about(n)}")
 
     def _field_of(self, problem: Problem) -> str | None:
         """The config field a problem names ("hidden_size", or "model.hidden_size" from a file), if any."""

@@ -120,8 +120,9 @@ class EncodingPreview(QWidget):
                 items = ["?" if c is None else str(c) for c in codes]
                 label.setText(f"{name} = {_list_html(items, bad)}{_comment(text)}")
         batch, seq = self._batch_and_seq()
+        pairs = "1 pair" if batch == 1 else f"{batch} pairs"
         self.batch_label.setText(
-            f"<span style='color:{GREY}'>batchSize = {batch} pairs · seqLen = {seq} (longest input) · "
+            f"<span style='color:{GREY}'>batchSize = {pairs} · seqLen = {seq} (longest input) · "
             f"|V| = {len(vocab)}</span>"
         )
         self.shape_label.setText(self._shape_html())

@@ -492,6 +492,10 @@ class LossPanel(QWidget):
     """A LossPlot under a toolbar: log-scale toggle, the hover read-out and PNG / CSV export."""
 
     log_scale_changed = Signal(bool)
+    #: Whether there is anything to export (the export buttons' state), for actions elsewhere to follow.
+    export_enabled_changed = Signal(bool)
+    #: Emitted just before an export writes: the owner can draw what it still holds back first.
+    export_starting = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -602,6 +606,7 @@ class LossPanel(QWidget):
             return None
         if not os.path.splitext(path)[1]:
             path += suffix
+        self.export_starting.emit()
         try:
             export(path)
         except OSError as exc:
@@ -623,3 +628,4 @@ class LossPanel(QWidget):
         has_data = self.plot.count() > 0
         self.png_button.setEnabled(has_data)
         self.csv_button.setEnabled(has_data)
+        self.export_enabled_changed.emit(has_data)

@@ -81,7 +81,7 @@ from .loss_plot import LossPanel
 from .numbers import format_loss
 from .prediction_log import PredictionLogView
 from .shapes_view import ShapesView
-from .steady import fix_label_size
+from .steady import ElidedLabel, LabelSlot, fix_label_size
 from .step_inspector import StepInspector
 from .task_editor import TaskEditor
 from .throttle import FrameThrottle, Throttle
@@ -298,8 +298,9 @@ class MainWindow(QMainWindow):
         config_scroll = QScrollArea()
         config_scroll.setWidget(self.config_panel)
         config_scroll.setWidgetResizable(True)
-        config_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        config_scroll.setMinimumWidth(self.config_panel.minimumSizeHint().width() + 24)
+        # Below its own width the panel scrolls sideways rather than keeping the window from fitting
+        # an 800-px screen (the three columns' minimums added up to 909 px).
+        config_scroll.setMinimumWidth(min(self.config_panel.minimumSizeHint().width() + 24, 170))
 
         self.main_split = QSplitter(Qt.Horizontal)
         self.main_split.setObjectName("mainSplitter")
@@ -358,17 +359,45 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", self._on_open_triggered, (QKeySequence.Open,), "Open a project")
         self.act_save = self._action("&Save", self.save, (QKeySequence.Save,), "Save the project")
         self.act_save_as = self._action("Save &As…", self.save_as, (QKeySequence.SaveAs,), "Save the project as")
-        self.act_export_csv = self._action("Export losses as &CSV…", self.loss_panel.ask_export_csv)
-        self.act_export_png = self._action("Export plot as &PNG…", self.loss_panel.ask_export_png)
+        # Not Ctrl+E: on Linux a line edit takes it (end of line), so it would export only now and then.
+        self.act_export_csv = self._action(
+            "Export losses as &CSV…", self.loss_panel.ask_export_csv, ("Ctrl+Shift+E",), "Export losses as CSV"
+        )
+        self.act_export_png = self._action(
+            "Export plot as &PNG…", self.loss_panel.ask_export_png, ("Ctrl+Shift+P",), "Export plot as PNG"
+        )
+        for act in (self.act_export_csv, self.act_export_png):  # enabled with the plot's own export buttons
+            act.setEnabled(self.loss_panel.csv_button.isEnabled())
+            self.loss_panel.export_enabled_changed.connect(act.setEnabled)
+        # An export during a run writes every epoch received, not only those drawn so far.
+        self.loss_panel.export_starting.connect(self._live.flush)
         self.act_quit = self._action(
             "&Quit", self.close, (QKeySequence.Quit, "Ctrl+Q") if sys.platform != "win32" else ("Alt+F4",)
         )
-        self.act_about = self._action("&About RNN Studio", self._on_about_triggered)
+        self.act_about = self._action("&About RNN Studio", self._on_about_triggered, (QKeySequence.HelpContents,))
         stack = self.task_editor.undo_stack()
         self.act_undo = stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts(QKeySequence.Undo)
         self.act_redo = stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts(QKeySequence.Redo)
+        # The stack renames these on every edit ("Undo Edit input of pair 1"), and the tooltip with them.
+        stack.undoTextChanged.connect(self._on_undo_text_changed)
+        stack.redoTextChanged.connect(self._on_redo_text_changed)
+        self._on_undo_text_changed(stack.undoText())
+        self._on_redo_text_changed(stack.redoText())
+
+    @Slot(str)
+    def _on_undo_text_changed(self, text: str) -> None:
+        self._set_tip_with_keys(self.act_undo, f"Undo {text}" if text else "Undo")
+
+    @Slot(str)
+    def _on_redo_text_changed(self, text: str) -> None:
+        self._set_tip_with_keys(self.act_redo, f"Redo {text}" if text else "Redo")
+
+    @staticmethod
+    def _set_tip_with_keys(act: QAction, base: str) -> None:
+        keys = " or ".join(s.toString(QKeySequence.NativeText) for s in act.shortcuts())
+        act.setToolTip(f"{base} ({keys})" if keys else base)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -409,7 +438,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.state_label = QLabel()
+        # Any message fits: a long one ends in "…" with the whole text in its tooltip, and asks
+        # for no width, so it neither cuts off unseen nor keeps the window from getting narrower.
+        self.state_label = ElidedLabel()
         self.state_label.setObjectName("runStateLabel")
         self.epoch_label = QLabel()
         self.epoch_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)  # next to the progress bar
@@ -418,14 +449,24 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel()
         self.time_label = QLabel()
         # These change on every refresh of a run: fixed sizes keep that from relaying out the window,
-        # and keep the numbers from shifting their neighbours as they grow.
-        fix_label_size(self.epoch_label, "epoch 00000000/00000000")
+        # and keep the numbers from shifting their neighbours as they grow. The templates are what a
+        # run shows (a week of hours, a million epochs); an empty one is hidden (see _set_status_text).
+        fix_label_size(self.epoch_label, "epoch 0000000/0000000")
         fix_label_size(self.rate_label, "0,000,000 epochs/s")
-        fix_label_size(self.time_label, "elapsed 000:00:00 · ETA 000:00:00")
-        self.progress.setFixedSize(180, self.progress.sizeHint().height())
-        sb.addWidget(self.state_label, 1)
+        fix_label_size(self.time_label, "elapsed 00:00:00 · ETA 00:00:00")
+        self.progress.setFixedSize(120, self.progress.sizeHint().height())
+        sb.addWidget(LabelSlot(self.state_label), 1)
         for w in (self.epoch_label, self.progress, self.rate_label, self.time_label):
             sb.addPermanentWidget(w)
+        for label in (self.epoch_label, self.rate_label, self.time_label):
+            label.hide()
+
+    @staticmethod
+    def _set_status_text(label: QLabel, text: str) -> None:
+        """Show ``text`` in one of the status bar's read-outs, hiding it while empty (it reserves no room then)."""
+        label.setText(text)
+        if label.isHidden() == bool(text):  # shown/hidden only when that changes: a relayout then, not per refresh
+            label.setVisible(bool(text))
 
     def _wire(self) -> None:
         self.task_editor.task_changed.connect(self._on_editor_task_changed)
@@ -682,14 +723,17 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         files = self.recent_files()
         for f in files:
-            act = self.recent_menu.addAction(f)
+            act = self.recent_menu.addAction(f.replace("&", "&&"))  # a path's "&" is a character, not a mnemonic
             act.triggered.connect(lambda _=False, path=f: self._on_recent_triggered(path))
         self.recent_menu.setEnabled(bool(files) and not self.session.is_active())
 
     def _on_recent_triggered(self, path: str) -> None:
         if self.session.is_active() or not self._confirm_discard():
             return
-        self.open_project(path)
+        if not self.open_project(path) and not Path(path).exists():
+            # Moved or deleted: the message said so; the entry would only fail again.
+            app_settings().setValue("recentFiles", [f for f in self.recent_files() if f != path])
+            self._rebuild_recent_menu()
 
     # --------------------------------------------------------------- settings
     def _restore_settings(self) -> None:
@@ -1007,21 +1051,23 @@ class MainWindow(QMainWindow):
         target = max(self._run_target_epoch, epoch)
         in_run = self.session.is_active() or self._last_outcome is not None
         if in_run:
-            self.epoch_label.setText(f"epoch {epoch}/{target}")
+            self._set_status_text(self.epoch_label, f"epoch {epoch}/{target}")
             self.progress.set_fraction(epoch, target)
         else:
-            self.epoch_label.setText(f"epoch {epoch}" if epoch else "")
+            self._set_status_text(self.epoch_label, f"epoch {epoch}" if epoch else "")
         self.progress.setVisible(in_run)  # an empty bar before any run says nothing
-        self.rate_label.setText(f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
+        self._set_status_text(self.rate_label, f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
         if self._run_first is not None and self._history:
             elapsed = self._history[-1].elapsed - self._run_first.elapsed
             if self.session.state == RUNNING and self._rate > 0:  # no ETA while paused
                 eta = (target - epoch) / self._rate
-                self.time_label.setText(f"elapsed {_format_duration(elapsed)} · ETA {_format_duration(eta)}")
+                self._set_status_text(
+                    self.time_label, f"elapsed {_format_duration(elapsed)} · ETA {_format_duration(eta)}"
+                )
             else:
-                self.time_label.setText(f"elapsed {_format_duration(elapsed)}")
+                self._set_status_text(self.time_label, f"elapsed {_format_duration(elapsed)}")
         else:
-            self.time_label.setText("")
+            self._set_status_text(self.time_label, "")
 
     # ------------------------------------------------------------- commands
     @Slot()

@@ -367,6 +367,7 @@ class PredictionLogView(QTableView):
     def __init__(self, model: PredictionLogModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("predictionLog")
+        self.setTabKeyNavigation(False)  # Tab leaves the log; the arrows walk it
         self._following = True
         self._delegate = PredictionDelegate(self)
         self.setItemDelegate(self._delegate)

@@ -134,6 +134,7 @@ class ShapesView(QWidget):
         self.caption.setStyleSheet(f"color: {MUTED_COLOUR}")
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("shapesTable")
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table, as everywhere else
         self.table.setHorizontalHeaderLabels(["tensor", "sizes", "shape in the notebook's names", "note"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -181,9 +182,9 @@ class ShapesView(QWidget):
             ("&batchSize", self.batch_spin),
             ("&seqLen", self.seq_spin),
             ("&inputSize", self.input_spin),
-            ("&hiddenSize", self.hidden_spin),
-            ("num&Layers", self.layers_spin),
-            ("s&eed", self.seed_spin),
+            ("hiddenSi&ze", self.hidden_spin),
+            ("nu&mLayers", self.layers_spin),
+            ("see&d", self.seed_spin),
         ]
         for i, (text, spin) in enumerate(cells):
             label = QLabel(text)
@@ -196,6 +197,7 @@ class ShapesView(QWidget):
 
         self.steps_table = QTableWidget(0, 4)
         self.steps_table.setObjectName("lessonStepsTable")
+        self.steps_table.setTabKeyNavigation(False)
         self.steps_table.setHorizontalHeaderLabels(["", "Input size", "Output size", "values"])
         self.steps_table.verticalHeader().hide()
         self.steps_table.setEditTriggers(QAbstractItemView.NoEditTriggers)

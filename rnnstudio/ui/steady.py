@@ -11,7 +11,7 @@ widget whose minimum and maximum sizes are equal, or whose parent has no layout.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -47,3 +47,38 @@ class LabelSlot(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._label.setGeometry(self.rect())
         super().resizeEvent(event)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that fits any width: a text too long ends in "…" and the tooltip holds it whole.
+
+    It asks for no width of its own (a long message no longer widens the window), and its
+    height is fixed, so a new text repaints it without relaying out its parents.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.setFixedHeight(self.sizeHint().height())
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Mmmm…"))
+        self._full = ""
+
+    def setText(self, text: str) -> None:
+        """Show ``text``, elided to the label's width."""
+        if text == self._full:
+            return
+        self._full = text
+        self._elide()
+
+    def text(self) -> str:
+        """The whole text, not its elided form."""
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._elide()
+        super().resizeEvent(event)
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width()))
+        super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")

@@ -371,6 +371,8 @@ class TaskEditor(QWidget):
         self._model = _PairsModel(self)
         self.table = QTableView()
         self.table.setObjectName("pairsTable")
+        # Tab leaves the table (the arrows walk it); Tab moving the current cell changed the pair silently.
+        self.table.setTabKeyNavigation(False)
         self.table.setModel(self._model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -412,6 +414,11 @@ class TaskEditor(QWidget):
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.remove_action.trigger)
+        # The keyboard route from the table to the selected pair's strings, as a double-click.
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
+            edit_key = QShortcut(QKeySequence(key), self.table)
+            edit_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+            edit_key.activated.connect(self._on_table_edit_key)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
@@ -802,6 +809,10 @@ class TaskEditor(QWidget):
         edit = self.target_edit if index.column() == 2 else self.input_edit
         edit.setFocus()
         edit.selectAll()
+
+    def _on_table_edit_key(self) -> None:
+        if self.selected_pair() >= 0:
+            self._on_table_double_clicked(self.table.currentIndex())
 
     def _on_edit_context_menu(self, edit: QLineEdit, pos: QPoint) -> None:
         menu = self._edit_menu(edit)

@@ -74,8 +74,8 @@ def type_into(qtbot, spin: QAbstractSpinBox, text: str) -> None:
 
 
 def shown_parameters(panel: ConfigPanel) -> int | None:
-    match = re.search(r"parameters: (\d+)", child(panel, "paramsLabel").text())
-    return int(match.group(1)) if match else None
+    match = re.search(r"parameters: ([\d,]+)", child(panel, "paramsLabel").text())
+    return int(match.group(1).replace(",", "")) if match else None
 
 
 def test_a_very_large_model_is_warned_about_but_not_refused(qtbot, panel) -> None:
@@ -562,3 +562,20 @@ def test_labels_are_not_clipped_at_330_px(qtbot, panel) -> None:
     for name in CONTROLS:
         widget = child(panel, name)
         assert widget.width() >= widget.minimumSizeHint().width(), name
+
+
+@pytest.mark.parametrize(
+    ("hidden", "layers", "text"),
+    [
+        (4096, 8, "parameters: 1,007,542,652  (≈ 1.0 billion)"),
+        (1024, 2, "parameters: 12,761,468  (≈ 12.8 million)"),
+    ],
+)
+def test_a_large_parameter_count_reads_in_groups_of_three_with_a_rounded_size(panel, hidden, layers, text) -> None:
+    # It read "parameters: 1007075372 (≈ 1.01e+03 million)".
+    model = ModelConfig(
+        cell="lstm", encoding="embedding", embedding_size=37, hidden_size=hidden, num_layers=layers, head="linear"
+    )
+    panel.set_config(model, TrainConfig())
+    panel.set_vocab_size(10)
+    assert child(panel, "paramsLabel").text() == text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -13,13 +14,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QSpinBox,
@@ -895,3 +897,120 @@ def test_main_py_with_a_bad_file_opens_the_window_with_the_default_preset_and_th
             w.shut_down()
             w.setWindowModified(False)
             w.close()
+
+
+def test_the_window_fits_an_800_px_screen_and_long_status_messages_end_in_an_ellipsis(make_window, qtbot):
+    # The status bar's fixed read-outs (an empty elapsed/ETA slot too) kept the window 909 px wide at
+    # least, and cut the state message off with no sign that there was more to read.
+    window = make_window()
+    qtbot.waitExposed(window)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800)
+    assert window.statusBar().geometry().right() < 800
+    # Nothing has run: the run's read-outs take no room.
+    assert not any(w.isVisible() for w in (window.epoch_label, window.rate_label, window.time_label, window.progress))
+    window.resize(1024, 640)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    message = "Paused after epoch 359: Resume (F6), Step (F10) or Stop (Shift+F5); " + "x" * 120
+    label = window.state_label
+    label.setText(message)
+    QApplication.processEvents()
+    drawn = QLabel.text(label)  # what the label paints
+    assert drawn.endswith("…") and message.startswith(drawn[:-1])
+    assert label.fontMetrics().horizontalAdvance(drawn) <= label.width()
+    assert label.toolTip() == message and label.text() == message
+    label.setText("Ready to train (F5)")
+    assert QLabel.text(label) == "Ready to train (F5)" and label.toolTip() == ""
+    # A run shows its read-outs, and the message still has the room left over.
+    train_to_end(qtbot, window)
+    assert all(w.isVisible() for w in (window.epoch_label, window.rate_label, window.time_label))
+    assert label.isVisible() and label.width() > 300
+
+
+def test_open_recent_shows_an_ampersand_and_forgets_a_file_that_is_gone(qtbot, make_window, tmp_path: Path) -> None:
+    # "R&D/a&b" was drawn "RD/ab" with underlines; a moved file stayed in the list, failing each time.
+    w = make_window()
+    folder = tmp_path / "R&D"
+    folder.mkdir()
+    path = folder / "a&b.rnnproj.json"
+    assert w._save_to(path)
+    entry = w.recent_menu.actions()[0]
+    assert entry.iconText() == str(path.resolve())  # the text as drawn, mnemonics taken out
+    moved = tmp_path / "moved.rnnproj.json"
+    path.rename(moved)
+    entry.trigger()
+    assert w.banner.isVisible() and "Could not open" in w.banner.label.text()
+    assert str(path.resolve()) not in w.recent_files()
+    assert [a.iconText() for a in w.recent_menu.actions()] == []
+
+
+def test_file_exports_follow_the_plots_buttons_and_write_every_epoch_received(
+    make_window, qtbot, monkeypatch, tmp_path: Path
+) -> None:
+    # Before: File > Export was enabled with nothing to export (a header-only CSV), and during a run
+    # wrote only the epochs drawn so far.
+    from rnnstudio.session.training import ResultBatch
+    from rnnstudio.ui.main_window import LIVE_MAX_MS
+
+    window = make_window()
+    panel = window.loss_panel
+    actions = (window.act_export_csv, window.act_export_png)
+    assert not panel.csv_button.isEnabled() and not any(a.isEnabled() for a in actions)
+    window.set_live_refresh_budget(1e-6)  # refreshes as rare as they get: received epochs wait to be drawn
+    results = epoch_results(10)
+    window._on_session_results(ResultBatch(tuple(results[:5])))
+    assert panel.csv_button.isEnabled() and all(a.isEnabled() for a in actions)
+    qtbot.waitUntil(lambda: window.live_refresh_interval_ms() == LIVE_MAX_MS, timeout=2000)
+    window._on_session_results(ResultBatch(tuple(results[5:])))
+    path = tmp_path / "losses.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.act_export_csv.trigger()
+    rows = path.read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [r.epoch for r in results]
+    window.act_new.trigger()
+    assert not panel.csv_button.isEnabled() and not any(a.isEnabled() for a in actions)
+
+
+def _mnemonics(window) -> list[tuple[str, str]]:
+    """(letter, text) of every Alt+letter the user can press now: menus, shown buttons, shown labels' buddies."""
+    from PySide6.QtWidgets import QToolButton
+
+    texts = [a.text() for a in window.menuBar().actions()]
+    for button in window.findChildren(QAbstractButton):
+        if button.isVisibleTo(window) and not isinstance(button, QToolButton):  # tool buttons drop "&"
+            texts.append(button.text())
+    for label in window.findChildren(QLabel):
+        if label.buddy() is not None and label.isVisibleTo(window):
+            texts.append(label.text())
+    out = []
+    for text in texts:
+        m = re.search(r"&([^&])", text.replace("&&", ""))
+        if m:
+            out.append((m.group(1).lower(), text))
+    return out
+
+
+def test_every_alt_letter_reaches_one_thing_whichever_view_is_shown(make_window) -> None:
+    # "&Preset" took Alt+P from the Presets menu; the Shapes view's "s&eed", "&hiddenSize" and "num&Layers"
+    # took Alt+E, Alt+H and Alt+L from the Edit and Help menus and the Log scale box.
+    window = make_window()
+    for i in range(window.bottom_tabs.count()):
+        window.bottom_tabs.setCurrentIndex(i)
+        letters = [letter for letter, _ in _mnemonics(window)]
+        clashes = sorted({(k, t) for k, t in _mnemonics(window) if letters.count(k) > 1})
+        assert clashes == [], window.bottom_tabs.tabText(i)
+
+
+def test_undo_redo_export_and_about_name_their_keys_and_no_two_actions_share_one(qtbot, make_window) -> None:
+    # Undo/Redo tooltips dropped their keys once the stack renamed them; Export and About had none.
+    w = make_window()
+    edit = w.task_editor.input_edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "x")
+    w.act_undo.trigger()
+    for act in (w.act_undo, w.act_redo, w.act_export_csv, w.act_export_png, w.act_about):
+        keys = [k.toString(QKeySequence.NativeText) for k in act.shortcuts()]
+        assert keys and act.toolTip().endswith(f"({' or '.join(keys)})"), act.toolTip()
+    assert w.act_redo.toolTip().startswith("Redo Edit input")
+    taken = [k.toString() for a in w.findChildren(QAction) for k in a.shortcuts()]
+    assert sorted({k for k in taken if taken.count(k) > 1}) == []

@@ -386,3 +386,26 @@ def test_a_diverged_loss_reads_whole_in_its_column_with_every_digit_in_the_toolt
     width = QFontMetrics(view.font()).horizontalAdvance(model.display_text(0, LOSS_COLUMN))
     assert width <= view.columnWidth(LOSS_COLUMN) - 12
     assert model.index(0, LOSS_COLUMN).data(Qt.ToolTipRole) == "epoch 3: loss 959440530440192.0"
+
+
+def test_tab_leaves_the_log(qtbot):
+    """Tab moves the focus on, as elsewhere; the arrows walk the rows (it used to trap Tab)."""
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+    box = QWidget()
+    qtbot.addWidget(box)
+    view = PredictionLogView()
+    after = QLineEdit()
+    layout = QVBoxLayout(box)
+    layout.addWidget(view)
+    layout.addWidget(after)
+    view.model().set_targets(["ohlol"])
+    view.model().append(results(1, 3))
+    box.show()
+    qtbot.waitExposed(box)
+    box.activateWindow()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    assert after.hasFocus()

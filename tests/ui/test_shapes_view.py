@@ -231,3 +231,17 @@ def test_message_and_clearing(view):
     view.set_walkthrough(None)
     assert view.displayed_step_sizes() == [] and view.displayed_rnn_sizes() is None
     assert view.transcript.toPlainText() == ""
+
+
+def test_tab_leaves_both_tables(view, qtbot):
+    """Tab moves the focus on from the data-path and lesson tables instead of walking their cells."""
+    view.set_configuration(VARIANTS["rnn-embedding"], 4, 2, 7)
+    view.set_walkthrough(walkthrough())
+    view.activateWindow()
+    for table in (view.table, view.steps_table):
+        assert table.rowCount() > 0
+        table.setFocus()
+        qtbot.waitUntil(table.hasFocus)
+        table.setCurrentCell(0, 0)
+        qtbot.keyClick(table, Qt.Key.Key_Tab)
+        assert not table.hasFocus(), table.objectName()

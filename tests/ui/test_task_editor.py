@@ -697,3 +697,29 @@ def test_lengths_are_counted_in_good_english(qtbot, editor):
     assert model.data(model.index(0, 2), Qt.ItemDataRole.ToolTipRole).startswith("target: 'ohlol' (5 characters)")
     assert editor._length_labels["input"].toolTip() == "1 character"
     assert editor._length_labels["target"].toolTip() == "5 characters"
+
+
+def test_tab_leaves_the_pairs_table_and_return_goes_to_the_input(qtbot, editor):
+    """Tab used to walk the table's cells (silently changing the pair) and never leave it."""
+    editor.set_task(TWO)
+    shown(qtbot, editor)
+    editor.select_pair(1)
+    focus(qtbot, editor.table)
+    qtbot.keyClick(editor.table, Qt.Key.Key_Tab)
+    assert not editor.table.hasFocus()
+    assert editor.selected_pair() == 1
+    focus(qtbot, editor.table)
+    qtbot.keyClick(editor.table, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert not editor.table.hasFocus()
+    assert editor.selected_pair() == 1
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
+        focus(qtbot, editor.table)
+        qtbot.keyClick(editor.table, key)
+        assert editor.input_edit.hasFocus(), key
+        assert editor.input_edit.text() == "abc"
+
+
+def test_encoding_preview_counts_one_pair_in_the_singular(editor):
+    assert "batchSize = 1 pair ·" in plain(editor.encoding_preview.batch_label)  # not "1 pairs"
+    editor.set_task(TWO)
+    assert "batchSize = 2 pairs ·" in plain(editor.encoding_preview.batch_label)
