@@ -816,3 +816,40 @@ def test_main_py_with_a_bad_file_opens_the_window_with_the_default_preset_and_th
             w.shut_down()
             w.setWindowModified(False)
             w.close()
+
+
+def test_a_pair_not_in_the_run_is_named_as_such_with_the_right_reason(qtbot, make_window) -> None:
+    from rnnstudio.core.sequences import Task
+
+    w = make_window()
+    p = get_preset("rnn-embedding").project
+    w.set_project(replace(p, task=Task.of([("hello", "ohlol"), ("ab", "ba")])))
+    train_to_end(qtbot, w)
+    w.show_view(w.film_strip)
+    w.task_editor.select_pair(1)
+    assert w.film_strip.input_text() == "ab" and w.film_strip.row_count() > 0
+
+    # A pair added after the run: no rows of another pair, and a note saying why.
+    w.task_editor.add_action.trigger()
+    replace_text(qtbot, w.task_editor.input_edit, "xyz")
+    replace_text(qtbot, w.task_editor.target_edit, "zyx")
+    assert w.task_editor.selected_pair() == 2
+    assert (w.film_strip.input_text(), w.film_strip.target()) == ("xyz", "zyx")
+    assert w.film_strip.row_count() == 0
+    assert "added after the run" in w.film_strip.note()
+    assert "ab" not in w.film_strip.caption_text()
+    w.show_view(w.step_inspector)
+    qtbot.waitUntil(lambda: "added after the run" in w.step_inspector.message())
+
+    # A pair of the run whose strings were edited: "edited", not "added".
+    w.task_editor.select_pair(0)
+    replace_text(qtbot, w.task_editor.input_edit, "hella")
+    qtbot.waitUntil(lambda: "edited since the run" in w.step_inspector.message())
+    w.show_view(w.film_strip)
+    assert w.film_strip.input_text() == "hella" and w.film_strip.row_count() == 0
+    assert "edited since the run" in w.film_strip.note()
+
+    # Back to a pair of the run: its rows again, no note.
+    w.task_editor.select_pair(1)
+    assert (w.film_strip.input_text(), w.film_strip.note()) == ("ab", "")
+    assert w.film_strip.row_count() > 0
