@@ -222,6 +222,9 @@ class GradientFlowView(QWidget):
         self.heat_plot.getAxis("top").setHeight(_TOP_AXIS_HEIGHT)
         self.heat_plot.setLabel("left", "epoch", color=TEXT_COLOUR)
         self.heat_plot.setLabel("bottom", "time step", color=TEXT_COLOUR)
+        for name in ("left", "bottom"):
+            # Epochs and steps are counts: one snapshot (a range near 0) made the label "epoch (x0.001)".
+            self.heat_plot.getAxis(name).enableAutoSIPrefix(False)
         self.heat_image = pg.ImageItem(axisOrder="row-major")
         self.heat_plot.addItem(self.heat_image)
         # NaN / inf cells, drawn over the heatmap in their own colour (transparent elsewhere).

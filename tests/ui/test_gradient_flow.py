@@ -304,3 +304,11 @@ def test_the_latest_snapshot_axis_has_numbers_when_the_norms_span_under_a_decade
     assert len(labels) >= 2, labels
     values = [float(label) for label in labels]
     assert all(lo / 10 <= v <= hi * 10 for v in values), labels
+
+
+def test_one_snapshot_leaves_the_epoch_axis_label_plain(qtbot):
+    view = make_view(qtbot)
+    view.add_snapshots([WeightSnapshot(0, {}, np.array([[0.02, 0.5, 0.9]]))])
+    for name in ("left", "bottom"):
+        assert "x0.001" not in view.heat_plot.getAxis(name).labelString()
+    assert "epoch" in view.heat_plot.getAxis("left").labelString()
