@@ -296,7 +296,7 @@ class _FilmCanvas(QAbstractScrollArea):
         if rows == 0:
             painter.setPen(MUTED_TEXT)
             painter.setFont(self.font())
-            painter.drawText(self.hint_rect(), self.HINT_FLAGS, EMPTY_HINT)
+            painter.drawText(self.hint_rect(), self.HINT_FLAGS, strip.note() or EMPTY_HINT)
         painter.end()
 
     def hint_rect(self) -> QRect:
@@ -451,6 +451,7 @@ class FilmStrip(QWidget):
         self._pair = 0
         self._input = ""
         self._target = ""
+        self._note = ""  # why the selected pair has no rows (it was not in the run); '' for a pair of the run
         self._columns = 0
 
         self.caption = QLabel()
@@ -501,11 +502,27 @@ class FilmStrip(QWidget):
         self._pair = int(index)
         self._input = input_text
         self._target = target
+        self._note = ""
         self._refresh()
+
+    def set_pair_not_in_run(self, input_text: str, target: str, note: str) -> None:
+        """Show the selected pair's strings with no rows and ``note`` (why): the run has no predictions for it.
+
+        Showing the previous pair's rows instead would pass them off as this pair's.
+        """
+        self._pair = -1
+        self._input = input_text
+        self._target = target
+        self._note = note
+        self._refresh()
+
+    def note(self) -> str:
+        """Why the selected pair shows no rows ('' when it is a pair of the run)."""
+        return self._note
 
     # -------------------------------------------------------------- getters
     def pair(self) -> int:
-        """Which pair of EpochResult.predictions is shown (0-based)."""
+        """Which pair of EpochResult.predictions is shown (0-based; -1 when the selected pair was not in the run)."""
         return self._pair
 
     def input_text(self) -> str:
@@ -575,7 +592,7 @@ class FilmStrip(QWidget):
         source = describe_char(self._input[c]) if c < len(self._input) else "none"
         expected = describe_char(self._target[c]) if c < len(self._target) else "none"
         text = f"position {c + 1}: input {source} → target {expected}"
-        if c >= len(self._target) or not self._results:
+        if c >= len(self._target) or not self._rows:
             return text
         # On demand only (a hover), so scanning back through the history is fine here.
         want, since = self._target[c], None
@@ -593,7 +610,7 @@ class FilmStrip(QWidget):
     def _refresh(self) -> None:
         results = self._results
         n = len(results)
-        self._rows = thin_rows(n, results[0].epoch, results[-1].epoch) if n else []
+        self._rows = thin_rows(n, results[0].epoch, results[-1].epoch) if n and not self._note else []
         latest = ""
         if n:
             preds = results[-1].predictions
@@ -603,7 +620,7 @@ class FilmStrip(QWidget):
         # The grid is only as wide as its columns, so a short string leaves room for the overview beside it.
         scroll_w = self.canvas.verticalScrollBar().sizeHint().width()
         widest = self.canvas.epoch_w + self._columns * self.canvas.cell_w + scroll_w + 2
-        if n == 0:
+        if not self._rows:
             widest = max(widest, self.canvas.epoch_w + HINT_WIDTH + 12)  # room for the hint, in a few lines
         if self.canvas.maximumWidth() != widest:
             self.canvas.setMaximumWidth(widest)
@@ -646,11 +663,14 @@ class FilmStrip(QWidget):
 
     def _update_caption(self) -> None:
         n, shown = len(self._results), len(self._rows)
+        head = f"pair {self._pair + 1}" if self._pair >= 0 else "selected pair"
         if self._target or self._input:
-            what = f"pair {self._pair + 1}: <b>{_html(self._input)}</b> → <b>{_html(self._target)}</b>"
+            what = f"{head}: <b>{_html(self._input)}</b> → <b>{_html(self._target)}</b>"
         else:
-            what = f"pair {self._pair + 1}"
-        if n == 0:
+            what = head
+        if self._note:
+            rows = "not in the run"
+        elif n == 0:
             rows = "no epochs yet"
         elif shown == n:
             rows = f"{n} epoch{'s' if n != 1 else ''}, newest at the bottom"
@@ -684,7 +704,7 @@ class FilmStrip(QWidget):
             f"<span style='background:{WRONG_BACKGROUND.name()}; color:{WRONG_TEXT.name()}'>&nbsp;wrong&nbsp;</span>"
         )
         room -= plain.horizontalAdvance("\xa0right\xa0 \xa0wrong\xa0 \xa0 ")
-        head = f"pair {self._pair + 1}"
+        head = f"pair {self._pair + 1}" if self._pair >= 0 else "selected pair"
         room -= plain.horizontalAdvance(head)
         if source or target:
             room -= plain.horizontalAdvance(": → ")

@@ -49,7 +49,9 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return []
     decades = list(range(math.ceil(lo), math.floor(hi) + 1))
-    steps = [1.0] if len(decades) >= 2 else [1.0, 2.0, 5.0]
+    # Up to two decades, 2 and 5 between the powers of ten: the powers alone sit at the ends of such a
+    # range, where pyqtgraph drops labels that overflow the axis, which left the axis with no number.
+    steps = [1.0, 2.0, 5.0] if hi - lo <= 2 + 1e-9 else [1.0]
     if len(decades) > 8:  # many decades: every other (or third) one keeps the labels apart
         decades = decades[:: math.ceil(len(decades) / 8)]
     ticks = []
@@ -220,6 +222,9 @@ class GradientFlowView(QWidget):
         self.heat_plot.getAxis("top").setHeight(_TOP_AXIS_HEIGHT)
         self.heat_plot.setLabel("left", "epoch", color=TEXT_COLOUR)
         self.heat_plot.setLabel("bottom", "time step", color=TEXT_COLOUR)
+        for name in ("left", "bottom"):
+            # Epochs and steps are counts: one snapshot (a range near 0) made the label "epoch (x0.001)".
+            self.heat_plot.getAxis(name).enableAutoSIPrefix(False)
         self.heat_image = pg.ImageItem(axisOrder="row-major")
         self.heat_plot.addItem(self.heat_image)
         # NaN / inf cells, drawn over the heatmap in their own colour (transparent elsewhere).
@@ -584,7 +589,9 @@ class GradientFlowView(QWidget):
         if positive.size:
             lo = math.floor(float(np.log10(positive.min())))
             hi = max(math.ceil(float(np.log10(positive.max()))), lo + 1)
-            self._range(self.line_plot, (0.5, steps + 0.5), (lo, hi))
+            # A little room beyond the end decades, so that their labels are not cut off (and so dropped).
+            pad = 0.05 * (hi - lo)
+            self._range(self.line_plot, (0.5, steps + 0.5), (lo - pad, hi + pad))
             # The colour bar's labels (0.001, 1e-5), not pyqtgraph's mix of decimals and powers of ten.
             self._ticks("line left", self.line_plot.getAxis("left"), [log_ticks(lo, hi)])
         else:

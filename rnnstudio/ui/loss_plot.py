@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -57,6 +57,48 @@ def format_accuracy(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def format_epoch_tick(value: float) -> str:
+    """An epoch as a short axis label: 500, 20k, 1.5M (whole runs reach millions of epochs)."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{round(value / size, 6):g}{suffix}"
+    return f"{round(value, 6):g}"
+
+
+class EpochAxis(pg.AxisItem):
+    """The epoch axis: short labels (20k, 1M), and no more ticks than their labels have room for.
+
+    pyqtgraph's own spacing counts ticks from the axis length alone, so wide labels
+    ("800000") ran into each other on a narrow window.
+    """
+
+    GAP_PX = 14  # free space between two labels
+
+    def __init__(self, orientation: str = "bottom", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = maxVal - minVal
+        if span <= 0 or size <= 0 or not np.isfinite(span):
+            return super().tickSpacing(minVal, maxVal, size)
+        metrics = QFontMetrics(self.font() if self.style.get("tickFont") is None else self.style["tickFont"])
+        # The finest 1-2-2.5-5 spacing whose labels, as they will read, fit between their ticks.
+        scale = max(10.0 ** np.floor(np.log10(span / max(size, 1.0))), 1.0)  # epochs are whole numbers
+        while True:
+            for step in (1.0, 2.0, 2.5, 5.0):
+                major = step * scale
+                first = np.ceil(minVal / major) * major
+                values = first + major * np.arange(int((maxVal - first) // major) + 1)
+                widest = max((metrics.horizontalAdvance(format_epoch_tick(v)) for v in values), default=0)
+                if major / span * size >= widest + self.GAP_PX or major >= span:
+                    return [(major, 0.0)]
+            scale *= 10.0
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [format_epoch_tick(v * scale) for v in values]
+
+
 class _ExactCurve(pg.PlotDataItem):
     """A PlotDataItem whose getData() returns every recorded point, not the downsampled ones drawn.
 
@@ -85,7 +127,7 @@ class LossPlot(pg.PlotWidget):
     readout_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background=BACKGROUND)
+        super().__init__(parent, background=BACKGROUND, axisItems={"bottom": EpochAxis("bottom")})
         self.setObjectName("lossPlot")
         # PlotWidget binds plotItem.clear onto the instance, which would remove our items;
         # drop that binding so clear() below (forget the data, keep the items) is what callers get.

@@ -229,7 +229,8 @@ class MainWindow(QMainWindow):
         self._run_first: EpochResult | None = None
         self._problems: list[Problem] = []
         self._showing_problems = False  # the status bar lists problems (rather than news or an outcome)
-        self._shown_pair: object = _NOTHING_SHOWN  # the run's pair (index, Pair) the inside views show, or None
+        # What the inside views show: (index, Pair) of the run, (Pair, reason) for a pair not in it, or None.
+        self._shown_pair: object = _NOTHING_SHOWN
         self._last_outcome: RunOutcome | None = None
         self._rate = 0.0
 
@@ -1134,6 +1135,18 @@ class MainWindow(QMainWindow):
             return index, pair
         return (task.pairs.index(pair), pair) if pair in task.pairs else None
 
+    def _not_in_run_reason(self) -> str:
+        """Why the selected pair is not one the run trained on: 'edited since' or 'added after' the run.
+
+        Edited when the run's pair in that row is no longer in the task (its strings were changed);
+        added otherwise (a new row, or one whose old pair is still elsewhere in the task).
+        """
+        task = self._run_task
+        index = self.task_editor.selected_pair()
+        if task is not None and 0 <= index < len(task.pairs) and task.pairs[index] not in self.task().pairs:
+            return "edited since the run"
+        return "added after the run"
+
     def _inspected_pair(self) -> Pair | None:
         """The selected pair, if the run trained on it."""
         found = self._inspected()
@@ -1187,7 +1200,8 @@ class MainWindow(QMainWindow):
             self.step_inspector.set_inference(None)
             return
         if pair is None:
-            self.step_inspector.set_message("This pair was added after the run: train again to look inside it.")
+            reason = self._not_in_run_reason()
+            self.step_inspector.set_message(f"This pair was {reason}: train again to look inside it.")
             return
         self.inspector.submit(
             InferenceRequest("steps", self._run_model, self._run_vocab, snapshot, pair.input, pair.target)
@@ -1207,12 +1221,24 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_editor_selection_changed(self, _index: int) -> None:
         found = self._inspected()
-        if found == self._shown_pair:
+        index = self.task_editor.selected_pair()
+        pairs = self.task().pairs
+        absent = None
+        if found is None and self._run_task is not None and 0 <= index < len(pairs):
+            absent = (pairs[index], self._not_in_run_reason())
+        shown = found if found is not None else absent
+        if shown == self._shown_pair:
             return  # typing in a pair, or a row moving under the same pair: the views already show it
-        self._shown_pair = found
+        self._shown_pair = shown
         if found is not None:
             run_index, pair = found
             self.film_strip.set_pair(run_index, pair.input, pair.target)
+        elif absent is not None:
+            # The run has no predictions for it: the strip says so rather than keep the previous pair's rows.
+            pair, reason = absent
+            self.film_strip.set_pair_not_in_run(
+                pair.input, pair.target, f"This pair was {reason}: train again to see its predictions."
+            )
         if self._visible(self.step_inspector):
             self._request_steps(None if self.step_inspector.follows_latest() else self.step_inspector.selected_epoch())
 

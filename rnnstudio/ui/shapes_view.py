@@ -106,6 +106,71 @@ class HiddenValuesDelegate(QStyledItemDelegate):
         return QSize(min(cols * 56, 400), QFontMetrics(_mono()).height() + 6)
 
 
+class _HintTable(QTableWidget):
+    """A table that shows a hint in its body while it has no rows (where the eye looks for the rows)."""
+
+    def __init__(self, rows: int, columns: int) -> None:
+        super().__init__(rows, columns)
+        self._hint = ""
+
+    def set_hint(self, text: str) -> None:
+        """The text shown while the table is empty."""
+        self._hint = text
+        self.viewport().update()
+
+    def hint(self) -> str:
+        """The hint shown while the table is empty ('' when it has rows)."""
+        return self._hint if self.rowCount() == 0 else ""
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.rowCount() == 0 and self._hint:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(MUTED_COLOUR))
+            painter.drawText(
+                self.viewport().rect().adjusted(8, 4, -8, -4), Qt.AlignCenter | Qt.TextWordWrap, self._hint
+            )
+            painter.end()
+
+
+class _WholeRowsBox(QWidget):
+    """Holds a table and keeps its height to whole rows: the leftover pixels go below its frame, no row is cut."""
+
+    def __init__(self, table: QTableWidget) -> None:
+        super().__init__()
+        self._table = table
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_table()
+
+    def fit_table(self) -> None:
+        """Size the table to the whole rows that fit (all of them, when there is room)."""
+        table = self._table
+        layout = self.layout()
+        if layout is None:
+            return
+        margins = layout.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        others = 0
+        for i in range(layout.count()):
+            widget = layout.itemAt(i).widget()
+            if widget is None or widget is table or widget.isHidden():
+                continue
+            # A word-wrapped label's size hint is for an arbitrary width: ask for this one.
+            height = widget.heightForWidth(width) if widget.hasHeightForWidth() else -1
+            others += (height if height >= 0 else widget.sizeHint().height()) + layout.spacing()
+        room = self.height() - others - margins.top() - margins.bottom()
+        chrome = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+        row_h = table.verticalHeader().defaultSectionSize()
+        rows = max(min(table.rowCount(), (room - chrome) // row_h), 1)
+        # A maximum, not a fixed height: the box's minimum (so the view's) stays one row, not every row.
+        table.setMinimumHeight(chrome + row_h)
+        table.setMaximumHeight(chrome + rows * row_h)
+
+
+EMPTY_STEPS_HINT = "Press Run to step an RNNCell and call nn.RNN on random inputs of these sizes."
+
 #: Width from which the data path and the lesson sit side by side.
 WIDE_LAYOUT = 1000
 
@@ -135,6 +200,7 @@ class ShapesView(QWidget):
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("shapesTable")
         self.table.setTabKeyNavigation(False)  # Tab leaves the table, as everywhere else
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollPerItem)
         self.table.setHorizontalHeaderLabels(["tensor", "sizes", "shape in the notebook's names", "note"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
@@ -148,13 +214,15 @@ class ShapesView(QWidget):
         header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
-        path_box = QWidget()
+        path_box = _WholeRowsBox(self.table)
+        self._path_box = path_box
         path_layout = QVBoxLayout(path_box)
         path_layout.setContentsMargins(6, 4, 4, 4)
         path_layout.setSpacing(3)
         path_layout.addWidget(path_title)
         path_layout.addWidget(self.caption)
         path_layout.addWidget(self.table, 1)
+        path_layout.addStretch(0)  # what is left under the table's last whole row
 
         # ------------------------------------------------------------ lesson
         lesson_title = QLabel("<b>Lesson:</b> the notebook's walkthroughs (random inputs, RNNCell then nn.RNN)")
@@ -195,7 +263,7 @@ class ShapesView(QWidget):
         controls.addWidget(self.run_button, 0, 6, 2, 1)
         controls.setColumnStretch(7, 1)
 
-        self.steps_table = QTableWidget(0, 4)
+        self.steps_table = _HintTable(0, 4)
         self.steps_table.setObjectName("lessonStepsTable")
         self.steps_table.setTabKeyNavigation(False)
         self.steps_table.setHorizontalHeaderLabels(["", "Input size", "Output size", "values"])
@@ -323,6 +391,7 @@ class ShapesView(QWidget):
                 table.setItem(row, col, item)
         table.resizeColumnsToContents()
         table.setCurrentCell(-1, -1)
+        self._path_box.fit_table()
 
     def displayed_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
         """(name, numeric shape) of each row of the data-path table, as displayed."""
@@ -399,12 +468,13 @@ class ShapesView(QWidget):
         table = self.steps_table
         if w is None:
             table.setRowCount(0)
-            self.rnn_label.setText(
-                f"<span style='color:{MUTED_COLOUR}'>Press Run to step an RNNCell and call nn.RNN "
-                "on random inputs of these sizes.</span>"
-            )
+            # In the empty table, not under it: below the table it was out of view in a short panel.
+            table.set_hint(EMPTY_STEPS_HINT)
+            self.rnn_label.setText("")
+            self.rnn_label.hide()
             self.transcript.setPlainText("")
             return
+        self.rnn_label.show()
         self._set_status("", MUTED_COLOUR)
         mono = _mono()
         n = len(w.cell_steps)

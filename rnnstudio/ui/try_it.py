@@ -40,6 +40,7 @@ from .vocab_strip import RED, WrapLabel, display_char, monospace_font
 
 PLACEHOLDER_TEXT = "type a string over the vocabulary, e.g. hello"
 EMPTY_MESSAGE = "Type a string above to see what the trained model predicts for it"
+PROBLEM_MESSAGE = "Only characters of the vocabulary can be sent: fix the string above to see a prediction"
 PREDICTED_COLOUR = "#0969da"
 #: Delay between the last keystroke and text_submitted: typing a word sends one request, not one per key.
 DEBOUNCE_MS = 150
@@ -395,6 +396,9 @@ class TryItView(QWidget):
             self.problem_label.show()
             self.input.setStyleSheet(f"QLineEdit#tryInput {{ border: 2px solid {RED}; border-radius: 3px; }}")
             self.input.setToolTip("\n".join(self._problems))
+            # The answer drawn was for another text: showing it under this one would mislead.
+            self.grid.set_message(PROBLEM_MESSAGE)
+            self._update_epoch_label()
             return
         self.problem_label.hide()
         self.problem_label.setText("")
@@ -402,6 +406,8 @@ class TryItView(QWidget):
         self.input.setToolTip("Any string over the vocabulary; the prediction updates as you type (Return: now)")
         if not text:
             self._submit_timer.stop()
+            self.grid.set_inference(None)  # nothing typed: back to the hint, not the last answer
+            self._update_epoch_label()
         elif submit:
             self._submit_timer.start()
 

@@ -204,6 +204,8 @@ def test_log_ticks_and_format():
     assert [t for _, t in log_ticks(-6.2, -4.1)] == ["1e-6", "1e-5"]
     small = log_ticks(-1.0, -0.5)  # less than a decade: 1-2-5 steps
     assert [t for _, t in small] == ["0.1", "0.2"]
+    # One or two decades: 2 and 5 between the powers of ten, not only the ends.
+    assert [t for _, t in log_ticks(-1, 0)] == ["0.1", "0.2", "0.5", "1"]
     assert format_norm(0) == "0" and format_norm(12345.0) == "1.2e4"
 
 
@@ -278,3 +280,35 @@ def test_empty_plots_say_why_in_full_at_the_windows_default_size(qtbot):
     assert note_fits(view.line_note, view.line_plot)
     view.resize(500, 300)  # narrower still: the note wraps again
     qtbot.waitUntil(lambda: note_fits(view.line_note, view.line_plot))
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick labels the axis paints (those pyqtgraph drops for lack of room are not listed)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
+@pytest.mark.parametrize("lo, hi", [(0.15, 0.9), (0.012, 0.08), (0.3, 0.35), (0.02, 0.9)])
+def test_the_latest_snapshot_axis_has_numbers_when_the_norms_span_under_a_decade(qtbot, lo, hi):
+    # A log axis over one decade showed no number at all (after one Step; the RNNCell preset: 0.1..1).
+    view = make_view(qtbot)
+    view.add_snapshots([WeightSnapshot(0, {}, np.array([[lo, (lo + hi) / 2, hi, lo * 1.1, hi * 0.9]]))])
+    labels = drawn_labels(view.line_plot.getAxis("left"))
+    assert len(labels) >= 2, labels
+    values = [float(label) for label in labels]
+    assert all(lo / 10 <= v <= hi * 10 for v in values), labels
+
+
+def test_one_snapshot_leaves_the_epoch_axis_label_plain(qtbot):
+    view = make_view(qtbot)
+    view.add_snapshots([WeightSnapshot(0, {}, np.array([[0.02, 0.5, 0.9]]))])
+    for name in ("left", "bottom"):
+        assert "x0.001" not in view.heat_plot.getAxis(name).labelString()
+    assert "epoch" in view.heat_plot.getAxis("left").labelString()

@@ -387,3 +387,44 @@ def test_a_diverged_runs_readout_fits_beside_the_export_buttons(qtbot):
     assert label.text() == "latest: epoch 2   loss 9.594e+14   accuracy 40.0%"
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
     assert label.mapTo(panel, label.rect().topLeft()).x() + label.width() <= panel.png_button.x()
+
+
+@pytest.mark.parametrize("width", [290, 450, 900])
+def test_epoch_tick_labels_of_a_long_run_are_short_and_never_touch(qtbot, width):
+    # A 100,000-epoch run in a narrow window read "0 2000040000600000800000": labels ran together.
+    from PySide6.QtGui import QFontMetrics
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(width, 280)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.append(make_results(1, 300))
+    plot.set_x_goal(100_000)
+    axis = plot.plotItem.getAxis("bottom")
+    lo, hi = axis.range
+    size = axis.geometry().width()
+    levels = axis.tickValues(lo, hi, size)
+    values = sorted(v for _spacing, vs in levels for v in vs)
+    labels = axis.tickStrings(values, 1.0, 0.0)
+    assert len(values) >= 3, labels
+    assert all(len(label) <= 4 for label in labels), labels  # 20k, 100k, not 20000
+    assert "100k" in labels or "50k" in labels
+    metrics = QFontMetrics(axis.font())
+    x = [(v - lo) / (hi - lo) * size for v in values]
+    for i in range(len(values) - 1):
+        room = x[i + 1] - x[i]
+        half_widths = (metrics.horizontalAdvance(labels[i]) + metrics.horizontalAdvance(labels[i + 1])) / 2
+        assert room >= half_widths + 4, (labels, room)
+
+
+def test_epoch_ticks_read_as_short_numbers():
+    assert [loss_plot.format_epoch_tick(v) for v in (0, 5, 500, 20_000, 12_500, 1_000_000, 1_500_000)] == [
+        "0",
+        "5",
+        "500",
+        "20k",
+        "12.5k",
+        "1M",
+        "1.5M",
+    ]

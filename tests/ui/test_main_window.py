@@ -1014,3 +1014,40 @@ def test_undo_redo_export_and_about_name_their_keys_and_no_two_actions_share_one
     assert w.act_redo.toolTip().startswith("Redo Edit input")
     taken = [k.toString() for a in w.findChildren(QAction) for k in a.shortcuts()]
     assert sorted({k for k in taken if taken.count(k) > 1}) == []
+
+
+def test_a_pair_not_in_the_run_is_named_as_such_with_the_right_reason(qtbot, make_window) -> None:
+    from rnnstudio.core.sequences import Task
+
+    w = make_window()
+    p = get_preset("rnn-embedding").project
+    w.set_project(replace(p, task=Task.of([("hello", "ohlol"), ("ab", "ba")])))
+    train_to_end(qtbot, w)
+    w.show_view(w.film_strip)
+    w.task_editor.select_pair(1)
+    assert w.film_strip.input_text() == "ab" and w.film_strip.row_count() > 0
+
+    # A pair added after the run: no rows of another pair, and a note saying why.
+    w.task_editor.add_action.trigger()
+    replace_text(qtbot, w.task_editor.input_edit, "xyz")
+    replace_text(qtbot, w.task_editor.target_edit, "zyx")
+    assert w.task_editor.selected_pair() == 2
+    assert (w.film_strip.input_text(), w.film_strip.target()) == ("xyz", "zyx")
+    assert w.film_strip.row_count() == 0
+    assert "added after the run" in w.film_strip.note()
+    assert "ab" not in w.film_strip.caption_text()
+    w.show_view(w.step_inspector)
+    qtbot.waitUntil(lambda: "added after the run" in w.step_inspector.message())
+
+    # A pair of the run whose strings were edited: "edited", not "added".
+    w.task_editor.select_pair(0)
+    replace_text(qtbot, w.task_editor.input_edit, "hella")
+    qtbot.waitUntil(lambda: "edited since the run" in w.step_inspector.message())
+    w.show_view(w.film_strip)
+    assert w.film_strip.input_text() == "hella" and w.film_strip.row_count() == 0
+    assert "edited since the run" in w.film_strip.note()
+
+    # Back to a pair of the run: its rows again, no note.
+    w.task_editor.select_pair(1)
+    assert (w.film_strip.input_text(), w.film_strip.note()) == ("ab", "")
+    assert w.film_strip.row_count() > 0

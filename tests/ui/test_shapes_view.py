@@ -245,3 +245,31 @@ def test_tab_leaves_both_tables(view, qtbot):
         table.setCurrentCell(0, 0)
         qtbot.keyClick(table, Qt.Key.Key_Tab)
         assert not table.hasFocus(), table.objectName()
+
+
+@pytest.mark.parametrize("height", [316, 360, 450, 700])
+def test_lesson_hint_in_view_and_no_data_path_row_cut_in_half(qtbot, height):
+    # At the default window size (a 648 x 316 tab) the hint sat below the fold and a third row was cut.
+    from rnnstudio.ui.shapes_view import EMPTY_STEPS_HINT
+
+    w = ShapesView()
+    qtbot.addWidget(w)
+    p = get_preset("rnn-embedding").project
+    w.set_configuration(p.model, 4, 1, 5)
+    w.resize(648, height)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.height() == height)  # the view fits: no scrolling needed
+
+    steps = w.steps_table
+    assert steps.rowCount() == 0 and steps.hint() == EMPTY_STEPS_HINT
+    body = steps.viewport()
+    top = body.mapTo(w, body.rect().topLeft()).y()
+    assert body.isVisible() and body.height() >= steps.fontMetrics().height() * 2
+    assert top + steps.fontMetrics().height() * 2 <= w.height()
+
+    table = w.table
+    row_h = table.verticalHeader().defaultSectionSize()
+    shown = table.viewport().height() / row_h
+    assert shown == int(shown) and shown >= (1 if height < 360 else 2), (table.viewport().height(), row_h)
+    assert int(shown) <= table.rowCount()

@@ -201,3 +201,29 @@ def test_the_label_names_the_trained_weights_before_anything_is_typed(qtbot, tra
     assert view.epoch_label.text() == "weights after epoch 30"
     view.set_weights_epoch(None)  # weights reset
     assert view.epoch_label.text() == "no trained weights yet"
+
+
+def test_clearing_the_text_or_typing_a_stranger_removes_the_old_answer(qtbot, trainer):
+    from rnnstudio.ui.try_it import EMPTY_MESSAGE, PROBLEM_MESSAGE
+
+    view = make_view(qtbot)
+    qtbot.keyClicks(view.input, "hel")
+    view.set_inference(trainer.infer("hel"), 30)
+    assert view.displayed_prediction() != "" and view.message() == ""
+
+    # A character outside the vocabulary: the answer for "hel" must not stay under "helx".
+    qtbot.keyClicks(view.input, "x")
+    assert view.problems() != []
+    assert view.displayed_prediction() == "" and view.displayed_probabilities() is None
+    assert view.message() == PROBLEM_MESSAGE
+
+    # Fixed again, answered again; then the field is cleared: back to the hint.
+    qtbot.keyClick(view.input, Qt.Key.Key_Backspace)
+    view.set_inference(trainer.infer("hel"), 30)
+    assert view.displayed_prediction() != ""
+    view.input.selectAll()
+    qtbot.keyClick(view.input, Qt.Key.Key_Backspace)
+    assert view.text() == ""
+    assert view.displayed_prediction() == "" and view.displayed_probabilities() is None
+    assert view.message() == EMPTY_MESSAGE
+    assert view.epoch_label.text() == "no trained weights yet"
