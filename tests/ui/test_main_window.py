@@ -264,16 +264,21 @@ def test_an_invalid_configuration_disables_train(qtbot, make_window) -> None:
     assert "vocabulary size (4)" in child(w, QAbstractButton, "trainButton").toolTip()
 
 
-def test_an_exception_in_the_worker_is_shown_and_the_app_stays_usable(qtbot, make_window) -> None:
+def trainer_factory_failing_at(call: int, error: BaseException):
+    """A trainer factory whose ``call``-th call (1-based) raises ``error``; the others build a Trainer."""
     calls = []
 
     def factory(task, model, train):
         calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("simulated failure in the worker")
+        if len(calls) == call:
+            raise error
         return Trainer(task, model, train)
 
-    w = make_window(trainer_factory=factory)
+    return factory
+
+
+def test_an_exception_in_the_worker_is_shown_and_the_app_stays_usable(qtbot, make_window) -> None:
+    w = make_window(trainer_factory=trainer_factory_failing_at(1, RuntimeError("simulated failure in the worker")))
     train_to_end(qtbot, w)
     assert w.banner.isVisible()
     assert "simulated failure in the worker" in w.banner.label.text()
@@ -283,15 +288,8 @@ def test_an_exception_in_the_worker_is_shown_and_the_app_stays_usable(qtbot, mak
 
 
 def test_a_run_that_fails_to_start_leaves_the_previous_run_shown_and_saved(qtbot, make_window, tmp_path) -> None:
-    calls = []
-
-    def factory(task, model, train):
-        calls.append(1)
-        if len(calls) == 2:
-            raise MemoryError("simulated: no memory for the new model")
-        return Trainer(task, model, train)
-
-    w = make_window(trainer_factory=factory)
+    failing = trainer_factory_failing_at(2, MemoryError("simulated: no memory for the new model"))
+    w = make_window(trainer_factory=failing)
     train_to_end(qtbot, w)
     losses = plotted_losses(w)
     child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)  # a fresh run
