@@ -317,6 +317,11 @@ def dumps_project(project: Project, include_history: bool = True) -> str:
     return json.dumps(project_to_dict(project, include_history), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
+def _temporary_beside(p: Path) -> tuple[int, str]:
+    """A new temporary file in ``p``'s folder, where a save writes before it swaps: (fd, its path)."""
+    return tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
 
@@ -329,13 +334,12 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    folder = p.parent if str(p.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+        fd, tmp = _temporary_beside(p)
     except PermissionError as exc:  # the file itself may be writable: say what the save needs
         raise PermissionError(
             exc.errno,
-            f"the folder {folder} is not writable (a save writes the new file beside the old one, then swaps them)",
+            f"the folder {p.parent} is not writable (a save writes the new file beside the old one, then swaps them)",
         ) from None
     try:
         os.chmod(tmp, mode)  # mkstemp makes 0600 files
@@ -369,7 +373,7 @@ def check_writable(path: str | os.PathLike) -> None:
     if not folder_is_dir:
         raise ProjectError(f"cannot save {p}: {folder} is not a folder")
     try:  # what atomic_write does first; permission bits alone miss read-only mounts and ACLs
-        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
+        fd, probe = _temporary_beside(p)
     except OSError as exc:
         raise ProjectError(f"cannot save {p}: the folder {folder} is not writable ({exc.strerror or exc})") from None
     os.close(fd)
