@@ -1034,6 +1034,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_session_run_ended(self, outcome: RunOutcome) -> None:
+        self._fresh_run = None  # a run that failed to start leaves the previous one shown
         self._live.flush()
         self.loss_panel.set_x_goal(None)  # a run stopped early: fit the plot to what it did
         self._last_outcome = outcome
@@ -1048,7 +1049,11 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _update_status(self) -> None:
-        epoch = self._history[-1].epoch if self._history else 0
+        # The status bar reads the newest epoch the log shows, not the newest received: results
+        # that arrived since the last frame wait for the next one, and a fresh run that is still
+        # starting has shown nothing yet (the previous run stays in the views until it has).
+        last = None if self._fresh_run is not None else self.prediction_log.model().last_result()
+        epoch = last.epoch if last is not None else 0
         target = max(self._run_target_epoch, epoch)
         in_run = self.session.is_active() or self._last_outcome is not None
         if in_run:
@@ -1058,8 +1063,8 @@ class MainWindow(QMainWindow):
             self._set_status_text(self.epoch_label, f"epoch {epoch}" if epoch else "")
         self.progress.setVisible(in_run)  # an empty bar before any run says nothing
         self._set_status_text(self.rate_label, f"{self._rate:,.0f} epochs/s" if self._rate > 0 else "")
-        if self._run_first is not None and self._history:
-            elapsed = self._history[-1].elapsed - self._run_first.elapsed
+        if self._run_first is not None and last is not None and last.epoch >= self._run_first.epoch:
+            elapsed = last.elapsed - self._run_first.elapsed
             if self.session.state == RUNNING and self._rate > 0:  # no ETA while paused
                 eta = (target - epoch) / self._rate
                 self._set_status_text(

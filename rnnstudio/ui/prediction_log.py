@@ -151,6 +151,10 @@ class PredictionLogModel(QAbstractTableModel):
         """The EpochResult shown in ``row``."""
         return self._rows[row]
 
+    def last_result(self) -> EpochResult | None:
+        """The newest row's EpochResult, or None when there is no row."""
+        return self._rows[-1] if self._rows else None
+
     def display_text(self, row: int, column: int) -> str:
         """What ``data(DisplayRole)`` gives for a cell, without going through a model index."""
         return self._display(self._rows[row], column)

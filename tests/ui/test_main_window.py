@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -296,9 +297,38 @@ def test_a_run_that_fails_to_start_leaves_the_previous_run_shown_and_saved(qtbot
     train_to_end(qtbot, w)
     assert "simulated: no memory" in w.banner.label.text()
     assert len(w.history()) == 15 and plotted_losses(w) == losses and len(log_rows(w)) == 15
+    assert w.epoch_label.text() == "epoch 15/15"  # the status bar still tells of the run shown
     child(w, QDoubleSpinBox, "lrSpin").setValue(0.05)  # back to the settings of the shown run
     assert w._save_to(tmp_path / "kept.rnnproj.json")
     assert len(load_project(tmp_path / "kept.rnnproj.json").history) == 15
+
+
+def test_while_a_fresh_run_starts_the_status_bar_no_longer_counts_the_previous_one(qtbot, make_window) -> None:
+    release = threading.Event()
+    calls = []
+
+    def slow_factory(task, model, train):  # the second trainer takes its time, as torch's first load can
+        calls.append(1)
+        if len(calls) == 2:
+            release.wait(30)
+        return Trainer(task, model, train)
+
+    w = make_window(trainer_factory=slow_factory)
+    train_to_end(qtbot, w)
+    assert w.epoch_label.text() == "epoch 15/15"
+    child(w, QSpinBox, "epochsSpin").setValue(20)  # a fresh run of 20 epochs
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)
+    try:
+        with qtbot.waitSignal(w.session.run_ended, timeout=60_000):
+            click(qtbot, w, "trainButton")
+            qtbot.waitUntil(lambda: len(calls) == 2)
+            assert w.state_label.text() == "Starting…"
+            assert w.epoch_label.text() == "epoch 0/20" and w.time_label.text() == ""
+            assert len(log_rows(w)) == 15  # the previous run stays shown until the new one has begun
+            release.set()
+    finally:
+        release.set()
+    assert w.epoch_label.text() == "epoch 20/20" and len(log_rows(w)) == 20
 
 
 def test_cuda_without_cuda_is_a_problem_at_the_device_before_training(qtbot, make_window) -> None:
