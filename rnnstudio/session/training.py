@@ -79,10 +79,17 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class TrainerInfo:
-    """Facts about a freshly built trainer, for the status bar."""
+    """Facts about a freshly built trainer, for the status bar and the inside views."""
 
     device: str
     threads: int
+    #: When the worker takes weight snapshots: EVERY (as the probe budget allows), SPARSE (when
+    #: a run starts, pauses or ends: a large model) or NEVER (a huge model, or none can be taken).
+    recording: str = "every"
+
+
+#: TrainerInfo.recording's values.
+EVERY, SPARSE, NEVER = "every", "sparse", "never"
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,9 @@ class TrainingWorker(QObject):
                 self._trainer = self._factory(request.task, request.model, request.train)
                 size = getattr(self._trainer, "snapshot_nbytes", None)
                 self._snapshot_bytes = size() if callable(size) else 0
-                self.trainer_built.emit(TrainerInfo(str(self._trainer.device), self._trainer.threads))
+                self.trainer_built.emit(
+                    TrainerInfo(str(self._trainer.device), self._trainer.threads, self._recording())
+                )
                 initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
                 if initial is not None:
                     self.batch_ready.emit(ResultBatch((), initial))
@@ -177,6 +186,12 @@ class TrainingWorker(QObject):
     def _epoch(self) -> int:
         return getattr(self._trainer, "epoch", 0) if self._trainer is not None else 0
 
+    def _recording(self) -> str:
+        """When this trainer's weights will be probed (see TrainerInfo.recording)."""
+        if not hasattr(self._trainer, "probe") or self._snapshot_bytes > PROBE_MAX_BYTES:
+            return NEVER
+        return SPARSE if self._snapshot_bytes > PROBE_SPARSE_BYTES else EVERY
+
     def _probe(self, force: bool = False) -> WeightSnapshot | None:
         """Weights and gradient flow now, if the probe budget allows (always when forced).
 
@@ -184,9 +199,10 @@ class TrainingWorker(QObject):
         probe copies every weight, and the window keeps many (see PROBE_SPARSE_BYTES).
         """
         trainer = self._trainer
-        if not self.probes_enabled or trainer is None or not hasattr(trainer, "probe"):
+        if not self.probes_enabled or trainer is None:
             return None
-        if self._snapshot_bytes > PROBE_MAX_BYTES or (self._snapshot_bytes > PROBE_SPARSE_BYTES and not force):
+        recording = self._recording()
+        if recording == NEVER or (recording == SPARSE and not force):
             return None
         start = time.perf_counter()
         if not force and self._probe_time > PROBE_BUDGET * (start - self._run_start):

@@ -63,8 +63,10 @@ from ..core.vocab import Vocabulary
 from ..session.inspector import InferenceRequest, Inspector, InspectorReply, WalkthroughRequest
 from ..session.training import (
     IDLE,
+    NEVER,
     PAUSED,
     RUNNING,
+    SPARSE,
     STOPPING,
     ResultBatch,
     TrainerFactory,
@@ -105,6 +107,13 @@ LIVE_MIN_MS, LIVE_MAX_MS, LIVE_BUDGET = 100, 1000, 0.01
 #: Shortest time between two result batches from the worker; runs send them as often as the
 #: live views refresh, so never faster than this.
 BATCH_MIN_S = 0.1
+
+#: What Time steps says of a model whose weights are recorded rarely or never (TrainerInfo.recording).
+RECORDING_HINTS = {
+    SPARSE: "A model this large is recorded only when a run starts, pauses or ends, not while it runs: "
+    "pause (F6) to look inside its newest weights.",
+    NEVER: "A model this large is not recorded for the inside views: a copy of its weights would take too much memory.",
+}
 
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
@@ -941,6 +950,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_session_trainer_built(self, info) -> None:
         self.state_label.setText(f"Training on {info.device}, {info.threads} thread(s)…")
+        self.step_inspector.set_recording_hint(RECORDING_HINTS.get(info.recording, ""))
 
     @Slot(object)
     def _on_session_results(self, batch: ResultBatch) -> None:

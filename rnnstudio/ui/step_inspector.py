@@ -560,6 +560,12 @@ class StepInspector(QWidget):
         self.legend.setObjectName("stepLegend")
         self.legend.setToolTip("Heat strips: blue below 0, white at 0, red above 0. Probabilities: white 0 to blue 1.")
 
+        self.recording_hint = QLabel()  # why snapshots are few or none (a large model), else hidden
+        self.recording_hint.setObjectName("recordingHint")
+        self.recording_hint.setWordWrap(True)
+        self.recording_hint.setStyleSheet(f"color: {style.MUTED}")
+        self.recording_hint.hide()
+
         self.grid = StepGrid()
         self.scroll = chart_scroll_area(self.grid, "stepScroll")
 
@@ -575,6 +581,7 @@ class StepInspector(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addLayout(top)
+        layout.addWidget(self.recording_hint)
         layout.addWidget(self.scroll, 1)
         self._update_legend()
         self._update_label()
@@ -640,9 +647,15 @@ class StepInspector(QWidget):
         return self.grid.message()
 
     def clear(self) -> None:
-        """Forget the snapshots and the inference; show the placeholder."""
+        """Forget the snapshots, the inference and the recording hint; show the placeholder."""
         self.set_snapshot_epochs([])
         self.set_inference(None)
+        self.set_recording_hint("")
+
+    def set_recording_hint(self, text: str) -> None:
+        """Say under the slider why the snapshots are few or none ('' hides it)."""
+        self.recording_hint.setText(text)
+        self.recording_hint.setVisible(bool(text))
 
     def displayed_probabilities(self) -> np.ndarray | None:
         """The probabilities drawn (seqLen x numClass, as received), or None."""

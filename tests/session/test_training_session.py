@@ -262,11 +262,17 @@ def test_a_large_model_is_probed_sparsely_and_a_huge_one_never(qtbot, make_sessi
 
     session = make_session(Large, interval=1e-9)
     got = Collector(session)
+    infos = []
+    session.trainer_built.connect(infos.append)
     with qtbot.waitSignal(session.run_ended, timeout=60_000):
         session.start(task, model, train)
     probed_epochs = [b.snapshot.epoch for b in got.batches if b.snapshot is not None]
     expected = {"every batch": list(range(31)), "start and end": [0, 30], "never": []}[probed]
     assert probed_epochs == expected
+    # ... and the views are told so, to say why their snapshots are few or none
+    assert [i.recording for i in infos] == [
+        {"every batch": "every", "start and end": "sparse", "never": "never"}[probed]
+    ]
 
 
 def test_a_step_and_a_pause_always_come_with_the_weights_they_stopped_at(qtbot, make_session) -> None:

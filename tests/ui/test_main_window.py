@@ -331,6 +331,30 @@ def test_while_a_fresh_run_starts_the_status_bar_no_longer_counts_the_previous_o
     assert w.epoch_label.text() == "epoch 20/20" and len(log_rows(w)) == 20
 
 
+def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window, monkeypatch) -> None:
+    from rnnstudio.core.config import PROBE_SPARSE_BYTES
+
+    sizes = iter([PROBE_SPARSE_BYTES + 1, 1_000])
+
+    def factory(task, model, train):
+        trainer = Trainer(task, model, train)
+        size = next(sizes)
+        trainer.snapshot_nbytes = lambda: size  # as a model of that size would report
+        return trainer
+
+    w = make_window(trainer_factory=factory)
+    w.show_view(w.step_inspector)
+    hint = w.step_inspector.recording_hint
+    assert hint.isHidden()
+    train_to_end(qtbot, w)
+    assert hint.isVisibleTo(w) and "only when a run starts, pauses or ends" in hint.text()
+    qtbot.waitUntil(lambda: w.step_inspector.snapshot_epochs() == [0, 15])  # the start and the end only
+    click(qtbot, w, "resetButton")  # a fresh small model: every batch is recorded again, no hint
+    assert hint.isHidden()
+    train_to_end(qtbot, w)
+    assert hint.isHidden()
+
+
 def test_cuda_without_cuda_is_a_problem_at_the_device_before_training(qtbot, make_window) -> None:
     w = make_window()
     w.cuda_available = lambda: False
