@@ -394,6 +394,9 @@ class TaskEditor(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.setToolTip(
+            "Double-click, Return, F2 or Space: edit the selected pair's strings below · Delete: remove the pair"
+        )
 
         self.add_action = QAction("Add", self)
         self.add_action.setShortcuts([QKeySequence("Ctrl+Shift+A"), QKeySequence(Qt.Key.Key_Insert)])
@@ -415,7 +418,7 @@ class TaskEditor(QWidget):
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.remove_action.trigger)
         # The keyboard route from the table to the selected pair's strings, as a double-click.
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2, Qt.Key.Key_Space):
             edit_key = QShortcut(QKeySequence(key), self.table)
             edit_key.setContext(Qt.ShortcutContext.WidgetShortcut)
             edit_key.activated.connect(self._on_table_edit_key)

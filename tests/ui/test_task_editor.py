@@ -699,7 +699,7 @@ def test_lengths_are_counted_in_good_english(qtbot, editor):
     assert editor._length_labels["target"].toolTip() == "5 characters"
 
 
-def test_tab_leaves_the_pairs_table_and_return_goes_to_the_input(qtbot, editor):
+def test_tab_leaves_the_pairs_table_and_return_or_space_goes_to_the_input(qtbot, editor):
     """Tab used to walk the table's cells (silently changing the pair) and never leave it."""
     editor.set_task(TWO)
     shown(qtbot, editor)
@@ -712,7 +712,7 @@ def test_tab_leaves_the_pairs_table_and_return_goes_to_the_input(qtbot, editor):
     qtbot.keyClick(editor.table, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
     assert not editor.table.hasFocus()
     assert editor.selected_pair() == 1
-    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2, Qt.Key.Key_Space):
         focus(qtbot, editor.table)
         qtbot.keyClick(editor.table, key)
         assert editor.input_edit.hasFocus(), key
