@@ -154,7 +154,12 @@ def _check(project: Project) -> None:
     problems = project.task.problems()
     problems += project.model.problems(len(project.task.vocabulary())) + project.train.problems()
     if problems:
-        raise ValidationError([replace(p, field=_FLAGS.get(p.field, p.field)) for p in problems])
+        raise _naming_flags(ValidationError(problems))
+
+
+def _naming_flags(error: ValidationError) -> ValidationError:
+    """The same problems, each under the command-line flag that sets its field (--layers, not num_layers)."""
+    return ValidationError([replace(p, field=_FLAGS.get(p.field, p.field)) for p in error.problems])
 
 
 def cmd_presets() -> int:
@@ -220,7 +225,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_outputs(args)  # an unwritable output is found now, not after the training it would have kept
     from .core.trainer import Trainer  # torch loads only now, after the arguments are known good
 
-    trainer = Trainer(project.task, project.model, project.train)
+    try:
+        trainer = Trainer(project.task, project.model, project.train)
+    except ValidationError as exc:  # what only torch can tell: no CUDA for --device cuda
+        raise _naming_flags(exc) from None
     total = trainer.epoch + project.train.epochs
     history = []
     try:

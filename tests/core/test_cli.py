@@ -183,6 +183,16 @@ def test_bad_arguments_exit_2_with_one_line_naming_the_problem(capsys, argv: lis
     assert "Traceback" not in err
 
 
+def test_cuda_without_cuda_is_refused_at_the_device_flag_before_training(capsys, monkeypatch) -> None:
+    from rnnstudio.core import trainer
+
+    monkeypatch.setattr(trainer.torch.cuda, "is_available", lambda: False)  # as on a machine without CUDA
+    assert main(["train", "--device", "cuda", "--epochs", "2"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # not one epoch trained
+    assert err == "rnnstudio: error: --device: CUDA is not available here: use auto or cpu\n"
+
+
 def test_several_problems_share_the_one_line(capsys) -> None:
     assert main(["train", "--epochs", "0", "--lr", "nan", "--input", "ab", "--target", "abc"]) == 2
     err = capsys.readouterr().err
