@@ -242,6 +242,8 @@ class MainWindow(QMainWindow):
         self._shown_pair: object = _NOTHING_SHOWN
         self._last_outcome: RunOutcome | None = None
         self._rate = 0.0
+        # The status bar's run figures before the current run began, put back if it trains no epoch.
+        self._status_before: tuple[int, EpochResult | None, float] | None = None
 
         self._build_widgets()
         self._build_actions()
@@ -590,6 +592,7 @@ class MainWindow(QMainWindow):
         self._history = list(project.history)
         self._history_key = history_key(project.task, project.model, project.train)
         self._last_outcome = None
+        self._forget_run_figures()
         steps = (
             lambda: self._start_fresh_views(project.task, None),
             lambda: self.prediction_log.model().set_history(self._history),
@@ -874,6 +877,7 @@ class MainWindow(QMainWindow):
         # fails to start (no CUDA, out of memory) leaves the previous one shown and saveable.
         self._fresh_run = (task, model, train) if fresh else None
         start_epoch = self._history[-1].epoch if self._history and not fresh else 0
+        self._status_before = (self._run_target_epoch, self._run_first, self._rate)
         self._run_target_epoch = start_epoch + train.epochs
         self._run_first = None
         self._rate = 0.0
@@ -892,6 +896,7 @@ class MainWindow(QMainWindow):
             return
         task, model, train = self._fresh_run
         self._fresh_run = None
+        self._status_before = None  # the previous run leaves the views now: its figures go too
         self._history.clear()
         self._history_key = history_key(task, model, train)
         self._start_fresh_views(task, model)
@@ -930,6 +935,7 @@ class MainWindow(QMainWindow):
         self._history.clear()
         self._start_fresh_views(self._run_task or self.task(), None)
         self._last_outcome = None
+        self._forget_run_figures()
         self.banner.hide()
         self.state_label.setText("Weights reset: the next run starts fresh")
         self._update_actions()
@@ -1045,6 +1051,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_session_run_ended(self, outcome: RunOutcome) -> None:
         self._fresh_run = None  # a run that failed to start leaves the previous one shown
+        if self._run_first is None and self._status_before is not None:  # ... and so does its count
+            self._run_target_epoch, self._run_first, self._rate = self._status_before
+        self._status_before = None
         self._live.flush()
         self.loss_panel.set_x_goal(None)  # a run stopped early: fit the plot to what it did
         self._last_outcome = outcome
@@ -1057,6 +1066,11 @@ class MainWindow(QMainWindow):
             self.banner.show_message(text, error=True)
         self._update_actions()
         self._update_status()
+
+    def _forget_run_figures(self) -> None:
+        """No run to tell of (a project opened, weights reset): no target, rate or elapsed time."""
+        self._run_target_epoch, self._run_first, self._rate = 0, None, 0.0
+        self._status_before = None
 
     def _update_status(self) -> None:
         # The status bar reads the newest epoch the log shows, not the newest received: results

@@ -293,14 +293,36 @@ def test_a_run_that_fails_to_start_leaves_the_previous_run_shown_and_saved(qtbot
     w = make_window(trainer_factory=failing)
     train_to_end(qtbot, w)
     losses = plotted_losses(w)
-    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)  # a fresh run
+    figures = [label.text() for label in (w.epoch_label, w.rate_label, w.time_label)]
+    assert figures[0] == "epoch 15/15" and "epochs/s" in figures[1] and "elapsed" in figures[2]
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)  # a fresh run, of 60 epochs
+    child(w, QSpinBox, "epochsSpin").setValue(60)
     train_to_end(qtbot, w)
     assert "simulated: no memory" in w.banner.label.text()
     assert len(w.history()) == 15 and plotted_losses(w) == losses and len(log_rows(w)) == 15
-    assert w.epoch_label.text() == "epoch 15/15"  # the status bar still tells of the run shown
+    # the status bar still tells of the run shown, not "epoch 15/60" with no rate
+    assert [label.text() for label in (w.epoch_label, w.rate_label, w.time_label)] == figures
+    child(w, QSpinBox, "epochsSpin").setValue(15)
     child(w, QDoubleSpinBox, "lrSpin").setValue(0.05)  # back to the settings of the shown run
     assert w._save_to(tmp_path / "kept.rnnproj.json")
     assert len(load_project(tmp_path / "kept.rnnproj.json").history) == 15
+
+
+def test_reset_new_and_open_leave_no_figures_of_the_previous_run_in_the_status_bar(
+    qtbot, make_window, answer, tmp_path
+) -> None:
+    w = make_window()
+    train_to_end(qtbot, w)
+    assert w._save_to(tmp_path / "run.rnnproj.json")
+    labels = (w.epoch_label, w.rate_label, w.time_label)
+    click(qtbot, w, "resetButton")
+    assert [label.text() for label in labels] == ["", "", ""]
+    train_to_end(qtbot, w)
+    w.open_project(str(tmp_path / "run.rnnproj.json"))  # its 15 epochs, but no run of this window's
+    assert [label.text() for label in labels] == ["epoch 15", "", ""]
+    train_to_end(qtbot, w)
+    w.act_new.trigger()
+    assert [label.text() for label in labels] == ["", "", ""]
 
 
 def test_while_a_fresh_run_starts_the_status_bar_no_longer_counts_the_previous_one(qtbot, make_window) -> None:
