@@ -122,6 +122,7 @@ class GradientFlowView(QWidget):
         super().__init__(parent)
         self.setObjectName("gradientFlowView")
         self._snaps: dict[int, np.ndarray] = {}  # epoch -> numLayers x seqLen
+        self._empty_hint = EMPTY_HINT
         self._epochs: list[int] = []  # sorted keys of _snaps
         self._shape: tuple[int, int] | None = None
         self._matrix = np.zeros((0, 0, 0))  # rows x layers x steps, in _epochs order
@@ -352,8 +353,13 @@ class GradientFlowView(QWidget):
         self._input_text = text
         self._set_step_ticks()
 
+    def set_empty_hint(self, text: str) -> None:
+        """What the plot says while it has no snapshot ('' for the usual: they come while training)."""
+        self._empty_hint = text or EMPTY_HINT
+        self._rebuild()
+
     def clear(self) -> None:
-        """Forget every snapshot and result (the clipping setting stays)."""
+        """Forget every snapshot and result (the clipping setting stays; so does the empty hint)."""
         self._snaps.clear()
         self._epochs = []
         self._shape = None
@@ -471,7 +477,7 @@ class GradientFlowView(QWidget):
             self.clip_image.clear()
             self.clip_frame.setData([], [])
             self._range(self.heat_plot, (0, 1), (0, 1))
-            self.heat_note.set_text(EMPTY_HINT)
+            self.heat_note.set_text(self._empty_hint)
             self.line_note.set_text("")
             # Nothing to measure: no numbers on the axes, rather than a made-up 0..1.
             for name, axis in (

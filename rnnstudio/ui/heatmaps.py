@@ -428,7 +428,8 @@ class InferenceGrid(HoverTextWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._chars: tuple[str, ...] = ()
         self._inference: Inference | None = None
-        self._message = self.PLACEHOLDER
+        self._placeholder = self.PLACEHOLDER
+        self._message = self._placeholder
         self._steps = 0
         self._heatmap = ProbabilityHeatmap(mark_colour)
 
@@ -441,8 +442,16 @@ class InferenceGrid(HoverTextWidget):
         """Draw ``inference`` (None: the placeholder)."""
         self._inference = inference
         if inference is None:
-            self._message = self.PLACEHOLDER
+            self._message = self._placeholder
         self._rebuild()
+
+    def set_placeholder(self, text: str) -> None:
+        """What to show before any inference ('' for the class's PLACEHOLDER); shown now if it is."""
+        showing = self._inference is None and self._message == self._placeholder
+        self._placeholder = text or self.PLACEHOLDER
+        if showing:
+            self._message = self._placeholder
+            self._rebuild()
 
     def set_message(self, text: str) -> None:
         """Replace the grid by ``text`` (the data is dropped: it no longer matches what was asked)."""

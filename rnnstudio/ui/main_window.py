@@ -956,7 +956,10 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_session_trainer_built(self, info) -> None:
         self.state_label.setText(f"Training on {info.device}, {info.threads} thread(s)…")
-        self.step_inspector.set_recording_hint(RECORDING_HINTS.get(info.recording, ""))
+        hint = RECORDING_HINTS.get(info.recording, "")
+        self.step_inspector.set_recording_hint(hint, none_recorded=info.recording == NEVER)
+        self.gradient_flow.set_empty_hint(hint if info.recording == NEVER else "")
+        self.try_it.set_recording_hint(hint if info.recording == NEVER else "")
 
     @Slot(object)
     def _on_session_results(self, batch: ResultBatch) -> None:
@@ -1136,10 +1139,12 @@ class MainWindow(QMainWindow):
         self.loss_panel.clear()
         self.film_strip.clear()
         self.gradient_flow.clear()
+        self.gradient_flow.set_empty_hint("")  # until a trainer says its weights cannot be recorded
         self.step_inspector.clear()
         self.step_inspector.set_snapshot_epochs([])
         self.try_it.set_inference(None)
         self.try_it.set_weights_epoch(None)
+        self.try_it.set_recording_hint("")
         chars = self._run_vocab.chars if self._run_vocab is not None else task.vocabulary().chars
         self.step_inspector.set_vocabulary(chars)
         self.try_it.set_vocabulary(chars)
@@ -1243,7 +1248,8 @@ class MainWindow(QMainWindow):
         if not text or self.try_it.problems():
             return
         if snapshot is None or self._run_model is None or self._run_vocab is None:
-            self.try_it.set_message("No trained weights yet: press Train (F5) or Step (F10) first.")
+            unrecorded = self.try_it.recording_hint()  # a huge model's weights: there are some, not kept
+            self.try_it.set_message(unrecorded or "No trained weights yet: press Train (F5) or Step (F10) first.")
             return
         self.inspector.submit(InferenceRequest("try", self._run_model, self._run_vocab, snapshot, text))
 

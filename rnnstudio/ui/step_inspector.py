@@ -306,7 +306,7 @@ class StepGrid(InferenceGrid):
         painter.fillRect(self.rect(), QColor(BACKGROUND))
         if not self._rows:
             painter.setPen(QColor(MUTED))
-            painter.drawText(self.rect().adjusted(12, 8, -12, -8), Qt.AlignmentFlag.AlignCenter, self.message())
+            painter.drawText(self.rect().adjusted(12, 8, -12, -8), Qt.AlignCenter | Qt.TextWordWrap, self.message())
             painter.end()
             return
         for row in self._rows:
@@ -652,10 +652,12 @@ class StepInspector(QWidget):
         self.set_inference(None)
         self.set_recording_hint("")
 
-    def set_recording_hint(self, text: str) -> None:
-        """Say under the slider why the snapshots are few or none ('' hides it)."""
-        self.recording_hint.setText(text)
-        self.recording_hint.setVisible(bool(text))
+    def set_recording_hint(self, text: str, none_recorded: bool = False) -> None:
+        """Say why the snapshots are few ('' says nothing): under the slider; or, when there will be
+        ``none_recorded``, in the grid's place, instead of the advice to train."""
+        self.recording_hint.setText("" if none_recorded else text)
+        self.recording_hint.setVisible(bool(text) and not none_recorded)
+        self.grid.set_placeholder(text if none_recorded else "")
 
     def displayed_probabilities(self) -> np.ndarray | None:
         """The probabilities drawn (seqLen x numClass, as received), or None."""

@@ -164,7 +164,7 @@ class TryGrid(InferenceGrid):
         painter.fillRect(self.rect(), QColor(BACKGROUND))
         if self._inference is None or self._steps == 0:
             painter.setPen(QColor(MUTED))
-            painter.drawText(self.rect().adjusted(12, 8, -12, -8), Qt.AlignmentFlag.AlignCenter, self.message())
+            painter.drawText(self.rect().adjusted(12, 8, -12, -8), Qt.AlignCenter | Qt.TextWordWrap, self.message())
             painter.end()
             return
         fm, cfm = QFontMetrics(self._label_font), QFontMetrics(self._caption_font)
@@ -238,6 +238,7 @@ class TryItView(QWidget):
         self._problems: list[str] = []
         self._weights_epoch: int | None = None  # the newest trained weights, shown while no answer is
         self._answer_epoch: int | None = None
+        self._unrecorded = ""  # why the weights cannot be recorded for this view (a huge model), if so
 
         self.input = QLineEdit()
         self.input.setObjectName("tryInput")
@@ -326,6 +327,17 @@ class TryItView(QWidget):
         self._weights_epoch = epoch
         self._update_epoch_label()
 
+    def set_recording_hint(self, text: str) -> None:
+        """Why the trained weights cannot be recorded for this view ('' when they can): said in the
+        answer's place, and the label says "weights not recorded" rather than "no trained weights yet"."""
+        self._unrecorded = text
+        self.grid.set_placeholder(text)
+        self._update_epoch_label()
+
+    def recording_hint(self) -> str:
+        """Why the trained weights cannot be recorded for this view, as last set ('' when they can)."""
+        return self._unrecorded
+
     def weights_epoch(self) -> int | None:
         """The epoch of the newest trained weights, as last set (None: none yet)."""
         return self._weights_epoch
@@ -343,7 +355,7 @@ class TryItView(QWidget):
         elif self._weights_epoch is not None:
             text = f"weights after epoch {self._weights_epoch}"
         else:
-            text = "no trained weights yet"
+            text = "weights not recorded" if self._unrecorded else "no trained weights yet"
         self.epoch_label.setText(text)
 
     def set_message(self, text: str) -> None:

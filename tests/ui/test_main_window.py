@@ -377,6 +377,40 @@ def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window
     assert hint.isHidden()
 
 
+def test_inside_views_say_a_huge_model_is_not_recorded_instead_of_asking_to_train(qtbot, make_window) -> None:
+    from rnnstudio.core.config import PROBE_MAX_BYTES
+
+    sizes = iter([PROBE_MAX_BYTES + 1, 1_000])
+
+    def factory(task, model, train):
+        trainer = Trainer(task, model, train)
+        size = next(sizes)
+        trainer.snapshot_nbytes = lambda: size  # as a model of that size would report
+        return trainer
+
+    w = make_window(trainer_factory=factory)
+    steps, flow = w.step_inspector, w.gradient_flow
+    assert steps.message().startswith("Train (or Step once)")
+    train_to_end(qtbot, w)
+    assert steps.snapshot_epochs() == [] and steps.message().startswith("A model this large is not recorded")
+    assert steps.recording_hint.isHidden()  # said once, in the grid's place
+    assert flow.heat_note.text().startswith("A model this large is not recorded")
+    assert w.try_it.message().startswith("A model this large is not recorded")
+    assert w.try_it.epoch_label.text() == "weights not recorded"  # not "no trained weights yet"
+    w.show_view(w.try_it)
+    with qtbot.waitSignal(w.try_it.text_submitted):
+        w.try_it.set_text("hello")  # nothing to try it on, and the view says why
+    assert w.try_it.message().startswith("A model this large is not recorded")
+    assert w.try_it.epoch_label.text() == "weights not recorded"
+    click(qtbot, w, "resetButton")  # back to the usual advice, and then a small model's views
+    assert steps.message().startswith("Train (or Step once)")
+    assert not flow.heat_note.text().startswith("A model this large")
+    assert w.try_it.epoch_label.text() == "no trained weights yet"
+    train_to_end(qtbot, w)
+    w.show_view(steps)
+    qtbot.waitUntil(lambda: steps.snapshot_epochs()[-1:] == [15])
+
+
 def test_cuda_without_cuda_is_a_problem_at_the_device_before_training(qtbot, make_window) -> None:
     w = make_window()
     w.cuda_available = lambda: False
