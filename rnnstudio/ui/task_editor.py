@@ -422,6 +422,11 @@ class TaskEditor(QWidget):
             edit_key = QShortcut(QKeySequence(key), self.table)
             edit_key.setContext(Qt.ShortcutContext.WidgetShortcut)
             edit_key.activated.connect(self._on_table_edit_key)
+            if key == Qt.Key.Key_Space:
+                edit_key.activated.connect(self._on_table_space)
+        # Space held down: its repeats reach the field it opened, where they would type over the
+        # selected string; they are dropped until Space is let go (see eventFilter).
+        self._space_held_from_table = False
 
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
@@ -813,6 +818,9 @@ class TaskEditor(QWidget):
         edit.setFocus()
         edit.selectAll()
 
+    def _on_table_space(self) -> None:
+        self._space_held_from_table = self.selected_pair() >= 0
+
     def _on_table_edit_key(self) -> None:
         if self.selected_pair() >= 0:
             self._on_table_double_clicked(self.table.currentIndex())
@@ -850,6 +858,11 @@ class TaskEditor(QWidget):
         A line edit with a history of its own undoes its typing first (see _typing_to_undo).
         """
         kind = event.type()
+        if self._space_held_from_table and isinstance(event, QKeyEvent) and watched in self._edits.values():
+            if event.key() == Qt.Key.Key_Space and event.isAutoRepeat():
+                return True  # a repeat of the Space that opened this field: not typing
+            if kind == QEvent.Type.KeyPress or (kind == QEvent.Type.KeyRelease and event.key() == Qt.Key.Key_Space):
+                self._space_held_from_table = False
         if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and isinstance(event, QKeyEvent):
             undo = event.matches(QKeySequence.StandardKey.Undo)
             redo = event.matches(QKeySequence.StandardKey.Redo)

@@ -719,6 +719,29 @@ def test_tab_leaves_the_pairs_table_and_return_or_space_goes_to_the_input(qtbot,
         assert editor.input_edit.text() == "abc"
 
 
+def test_space_held_in_the_table_does_not_type_over_the_string_it_opens(qtbot, editor):
+    """The first Space goes to the field and selects its string; the key's repeats must not replace it."""
+    editor.set_task(TWO)
+    shown(qtbot, editor)
+    editor.select_pair(1)
+    focus(qtbot, editor.table)
+    qtbot.keyPress(editor.table, Qt.Key.Key_Space)
+    assert editor.input_edit.hasFocus() and editor.input_edit.selectedText() == "abc"
+
+    def space(kind: QEvent.Type, repeat: bool) -> None:
+        QApplication.sendEvent(
+            editor.input_edit, QKeyEvent(kind, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", repeat)
+        )
+
+    for _ in range(3):  # the key held down
+        space(QEvent.Type.KeyRelease, True)
+        space(QEvent.Type.KeyPress, True)
+    assert editor.input_edit.text() == "abc" and editor.task().pairs[1].input == "abc"
+    space(QEvent.Type.KeyRelease, False)  # let go: from now on Space types
+    space(QEvent.Type.KeyPress, False)
+    assert editor.input_edit.text() == " "
+
+
 def test_encoding_preview_counts_one_pair_in_the_singular(editor):
     assert "batchSize = 1 pair ·" in plain(editor.encoding_preview.batch_label)  # not "1 pairs"
     editor.set_task(TWO)
