@@ -353,18 +353,24 @@ def test_while_a_fresh_run_starts_the_status_bar_no_longer_counts_the_previous_o
     assert w.epoch_label.text() == "epoch 20/20" and len(log_rows(w)) == 20
 
 
-def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window, monkeypatch) -> None:
-    from rnnstudio.core.config import PROBE_SPARSE_BYTES
-
-    sizes = iter([PROBE_SPARSE_BYTES + 1, 1_000])
+def trainer_factory_of_sizes(*sizes: int):
+    """A trainer factory whose n-th trainer reports a snapshot of sizes[n] bytes (as a model that
+    large would), without the memory such a model would take."""
+    remaining = iter(sizes)
 
     def factory(task, model, train):
         trainer = Trainer(task, model, train)
-        size = next(sizes)
-        trainer.snapshot_nbytes = lambda: size  # as a model of that size would report
+        size = next(remaining)
+        trainer.snapshot_nbytes = lambda: size
         return trainer
 
-    w = make_window(trainer_factory=factory)
+    return factory
+
+
+def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window) -> None:
+    from rnnstudio.core.config import PROBE_SPARSE_BYTES
+
+    w = make_window(trainer_factory=trainer_factory_of_sizes(PROBE_SPARSE_BYTES + 1, 1_000))
     w.show_view(w.step_inspector)
     hint = w.step_inspector.recording_hint
     assert hint.isHidden()
@@ -380,15 +386,7 @@ def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window
 def test_inside_views_say_a_huge_model_is_not_recorded_instead_of_asking_to_train(qtbot, make_window) -> None:
     from rnnstudio.core.config import PROBE_MAX_BYTES
 
-    sizes = iter([PROBE_MAX_BYTES + 1, 1_000])
-
-    def factory(task, model, train):
-        trainer = Trainer(task, model, train)
-        size = next(sizes)
-        trainer.snapshot_nbytes = lambda: size  # as a model of that size would report
-        return trainer
-
-    w = make_window(trainer_factory=factory)
+    w = make_window(trainer_factory=trainer_factory_of_sizes(PROBE_MAX_BYTES + 1, 1_000))
     steps, flow = w.step_inspector, w.gradient_flow
     assert steps.message().startswith("Train (or Step once)")
     train_to_end(qtbot, w)
