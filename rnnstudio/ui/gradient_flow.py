@@ -174,6 +174,12 @@ class GradientFlowView(QWidget):
         bar.addSpacing(10)
         bar.addWidget(self.non_finite_label)
         bar.addWidget(self.readout_label, 1)
+        self.recording_hint = QLabel()  # why the snapshots are few (a large model), else hidden
+        self.recording_hint.setObjectName("gradRecordingHint")
+        self.recording_hint.setWordWrap(True)
+        self.recording_hint.setContentsMargins(6, 0, 6, 2)
+        self.recording_hint.setStyleSheet(f"color: {MUTED_COLOUR}")
+        self.recording_hint.hide()
 
         # ------------------------------------------------------------ plots
         self.graphics = pg.GraphicsLayoutWidget()
@@ -275,6 +281,7 @@ class GradientFlowView(QWidget):
         main.setContentsMargins(0, 0, 0, 0)
         main.setSpacing(0)
         main.addLayout(bar)
+        main.addWidget(self.recording_hint)
         main.addWidget(self.graphics, 1)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_combo_changed)
@@ -353,13 +360,16 @@ class GradientFlowView(QWidget):
         self._input_text = text
         self._set_step_ticks()
 
-    def set_empty_hint(self, text: str) -> None:
-        """What the plot says while it has no snapshot ('' for the usual: they come while training)."""
-        self._empty_hint = text or EMPTY_HINT
+    def set_recording_hint(self, text: str, none_recorded: bool = False) -> None:
+        """Say why the snapshots are few ('' says nothing): under the title; or, when there will be
+        ``none_recorded``, in the empty plot's place, instead of "they arrive while training runs"."""
+        self.recording_hint.setText("" if none_recorded else text)
+        self.recording_hint.setVisible(bool(text) and not none_recorded)
+        self._empty_hint = (text if none_recorded else "") or EMPTY_HINT
         self._rebuild()
 
     def clear(self) -> None:
-        """Forget every snapshot and result (the clipping setting stays; so does the empty hint)."""
+        """Forget every snapshot and result (the clipping setting and the recording hint stay)."""
         self._snaps.clear()
         self._epochs = []
         self._shape = None

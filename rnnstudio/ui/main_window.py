@@ -958,7 +958,7 @@ class MainWindow(QMainWindow):
         self.state_label.setText(f"Training on {info.device}, {info.threads} thread(s)…")
         hint = RECORDING_HINTS.get(info.recording, "")
         self.step_inspector.set_recording_hint(hint, none_recorded=info.recording == NEVER)
-        self.gradient_flow.set_empty_hint(hint if info.recording == NEVER else "")
+        self.gradient_flow.set_recording_hint(hint, none_recorded=info.recording == NEVER)
         self.try_it.set_recording_hint(hint if info.recording == NEVER else "")
 
     @Slot(object)
@@ -1139,7 +1139,7 @@ class MainWindow(QMainWindow):
         self.loss_panel.clear()
         self.film_strip.clear()
         self.gradient_flow.clear()
-        self.gradient_flow.set_empty_hint("")  # until a trainer says its weights cannot be recorded
+        self.gradient_flow.set_recording_hint("")  # until a trainer says its weights are recorded rarely
         self.step_inspector.clear()
         self.step_inspector.set_snapshot_epochs([])
         self.try_it.set_inference(None)

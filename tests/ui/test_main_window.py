@@ -376,9 +376,10 @@ def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window
     assert hint.isHidden()
     train_to_end(qtbot, w)
     assert hint.isVisibleTo(w) and "only when a run starts, pauses or ends" in hint.text()
+    assert w.gradient_flow.recording_hint.text() == hint.text()  # its rows are as few: it says so too
     qtbot.waitUntil(lambda: w.step_inspector.snapshot_epochs() == [0, 15])  # the start and the end only
     click(qtbot, w, "resetButton")  # a fresh small model: every batch is recorded again, no hint
-    assert hint.isHidden()
+    assert hint.isHidden() and w.gradient_flow.recording_hint.isHidden()
     train_to_end(qtbot, w)
     assert hint.isHidden()
 
@@ -393,6 +394,7 @@ def test_inside_views_say_a_huge_model_is_not_recorded_instead_of_asking_to_trai
     assert steps.snapshot_epochs() == [] and steps.message().startswith("A model this large is not recorded")
     assert steps.recording_hint.isHidden()  # said once, in the grid's place
     assert flow.heat_note.text().startswith("A model this large is not recorded")
+    assert flow.recording_hint.isHidden()  # said once, in the empty plot's place
     assert w.try_it.message().startswith("A model this large is not recorded")
     assert w.try_it.epoch_label.text() == "weights not recorded"  # not "no trained weights yet"
     w.show_view(w.try_it)
