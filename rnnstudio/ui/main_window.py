@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -136,6 +136,21 @@ class _Shown:
 def app_settings() -> QSettings:
     """UI state only (geometry, splitters, recent files); tests point QSettings.setPath elsewhere."""
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "RNN Studio", "rnnstudio")
+
+
+class _WrapToViewport(QObject):
+    """Keeps a word-wrapped label inside a scroll area no wider than the area's visible part, so a
+    page wider than its tab (a narrow window) still shows the whole note, wrapped, at its left."""
+
+    def __init__(self, label: QLabel, area: QScrollArea) -> None:
+        super().__init__(label)
+        self._label = label
+        area.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._label.setMaximumWidth(max(80, watched.width() - 12))  # the page's side margins
+        return False
 
 
 class RunProgress(QProgressBar):
@@ -291,6 +306,9 @@ class MainWindow(QMainWindow):
                 page.setWidget(widget)
                 page.setWidgetResizable(True)
                 page.setFrameShape(QScrollArea.NoFrame)
+                hint = getattr(widget, "recording_hint", None)
+                if isinstance(hint, QLabel):  # a note must be read without scrolling: wrap it in what shows
+                    _WrapToViewport(hint, page)
             index = self.bottom_tabs.addTab(page, title)
             self.bottom_tabs.setTabToolTip(index, tip)
 

@@ -384,6 +384,27 @@ def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window
     assert hint.isHidden()
 
 
+@pytest.mark.parametrize("view", ["step_inspector", "gradient_flow"])
+def test_a_recording_note_wraps_in_what_a_narrow_window_shows_of_its_page(qtbot, make_window, view) -> None:
+    """At 1000 px the page is wider than its tab and scrolls sideways; its note must not run off."""
+    from rnnstudio.session.training import SPARSE
+    from rnnstudio.ui.main_window import RECORDING_HINTS
+
+    w = make_window()
+    w.resize(1000, 700)
+    page = getattr(w, view)
+    w.show_view(page)
+    page.set_recording_hint(RECORDING_HINTS[SPARSE])
+    viewport = page.parentWidget()  # the tab's scroll area shows the page through this
+    qtbot.waitUntil(lambda: page.recording_hint.isVisible())
+    QApplication.processEvents()
+    assert page.width() > viewport.width()  # the narrow case: the page scrolls sideways
+    note = page.recording_hint
+    right = note.mapTo(viewport, note.rect().topRight()).x()
+    assert 0 < right <= viewport.width()
+    assert note.heightForWidth(note.width()) <= note.height()  # every wrapped line shown
+
+
 def test_inside_views_say_a_huge_model_is_not_recorded_instead_of_asking_to_train(qtbot, make_window) -> None:
     from rnnstudio.core.config import PROBE_MAX_BYTES
 
