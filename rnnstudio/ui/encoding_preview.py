@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnstudio.core.config import ModelConfig
 from rnnstudio.core.describe import TensorShape, tensor_path
+from rnnstudio.core.problems import plural
 from rnnstudio.core.sequences import Task
 from rnnstudio.core.vocab import Vocabulary
 
@@ -120,9 +121,8 @@ class EncodingPreview(QWidget):
                 items = ["?" if c is None else str(c) for c in codes]
                 label.setText(f"{name} = {_list_html(items, bad)}{_comment(text)}")
         batch, seq = self._batch_and_seq()
-        pairs = "1 pair" if batch == 1 else f"{batch} pairs"
         self.batch_label.setText(
-            f"<span style='color:{GREY}'>batchSize = {pairs} · seqLen = {seq} (longest input) · "
+            f"<span style='color:{GREY}'>batchSize = {plural(batch, 'pair')} · seqLen = {seq} (longest input) · "
             f"|V| = {len(vocab)}</span>"
         )
         self.shape_label.setText(self._shape_html())
