@@ -32,7 +32,7 @@ IGNORE = -100  # CrossEntropyLoss's default ignore_index: padding never counts
 def resolve_device(name: str) -> torch.device:
     """'auto' takes CUDA when present; 'cuda' without CUDA is an error that says so."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda" if cuda_available() else "cpu")
     if name == "cuda" and not cuda_available():
         raise ValidationError([Problem("device", NO_CUDA)])
     return torch.device(name)
