@@ -77,6 +77,10 @@ class RunRequest:
     control: RunControl
 
 
+#: TrainerInfo.recording's values.
+EVERY, SPARSE, NEVER = "every", "sparse", "never"
+
+
 @dataclass(frozen=True)
 class TrainerInfo:
     """Facts about a freshly built trainer, for the status bar and the inside views."""
@@ -85,11 +89,7 @@ class TrainerInfo:
     threads: int
     #: When the worker takes weight snapshots: EVERY (as the probe budget allows), SPARSE (when
     #: a run starts, pauses or ends: a large model) or NEVER (a huge model, or none can be taken).
-    recording: str = "every"
-
-
-#: TrainerInfo.recording's values.
-EVERY, SPARSE, NEVER = "every", "sparse", "never"
+    recording: str = EVERY
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsTextItem, QHBoxLayout, QLabel,
 
 from ..core.results import EpochResult, WeightSnapshot
 from . import style
+from .vocab_strip import NoteLabel
 
 TEXT_COLOUR = style.TEXT
 MUTED_COLOUR = style.MUTED
@@ -174,12 +175,8 @@ class GradientFlowView(QWidget):
         bar.addSpacing(10)
         bar.addWidget(self.non_finite_label)
         bar.addWidget(self.readout_label, 1)
-        self.recording_hint = QLabel()  # why the snapshots are few (a large model), else hidden
-        self.recording_hint.setObjectName("gradRecordingHint")
-        self.recording_hint.setWordWrap(True)
+        self.recording_hint = NoteLabel("gradRecordingHint")  # why the snapshots are few (a large model)
         self.recording_hint.setContentsMargins(6, 0, 6, 2)
-        self.recording_hint.setStyleSheet(f"color: {MUTED_COLOUR}")
-        self.recording_hint.hide()
 
         # ------------------------------------------------------------ plots
         self.graphics = pg.GraphicsLayoutWidget()
@@ -363,8 +360,7 @@ class GradientFlowView(QWidget):
     def set_recording_hint(self, text: str, none_recorded: bool = False) -> None:
         """Say why the snapshots are few ('' says nothing): under the title; or, when there will be
         ``none_recorded``, in the empty plot's place, instead of "they arrive while training runs"."""
-        self.recording_hint.setText("" if none_recorded else text)
-        self.recording_hint.setVisible(bool(text) and not none_recorded)
+        self.recording_hint.set_note("" if none_recorded else text)
         self._empty_hint = (text if none_recorded else "") or EMPTY_HINT
         self._rebuild()
 

@@ -62,6 +62,7 @@ from ..core.snapshots import SnapshotStore
 from ..core.vocab import Vocabulary
 from ..session.inspector import InferenceRequest, Inspector, InspectorReply, WalkthroughRequest
 from ..session.training import (
+    EVERY,
     IDLE,
     NEVER,
     PAUSED,
@@ -108,7 +109,7 @@ LIVE_MIN_MS, LIVE_MAX_MS, LIVE_BUDGET = 100, 1000, 0.01
 #: live views refresh, so never faster than this.
 BATCH_MIN_S = 0.1
 
-#: What Time steps says of a model whose weights are recorded rarely or never (TrainerInfo.recording).
+#: What the inside views say of a model whose weights are recorded rarely or never (TrainerInfo.recording).
 RECORDING_HINTS = {
     SPARSE: "A model this large is recorded only when a run starts, pauses or ends, not while it runs: "
     "pause (F6) to look inside its newest weights.",
@@ -306,9 +307,8 @@ class MainWindow(QMainWindow):
                 page.setWidget(widget)
                 page.setWidgetResizable(True)
                 page.setFrameShape(QScrollArea.NoFrame)
-                hint = getattr(widget, "recording_hint", None)
-                if isinstance(hint, QLabel):  # a note must be read without scrolling: wrap it in what shows
-                    _WrapToViewport(hint, page)
+                if widget in (self.step_inspector, self.gradient_flow):  # their note is read without scrolling
+                    _WrapToViewport(widget.recording_hint, page)
             index = self.bottom_tabs.addTab(page, title)
             self.bottom_tabs.setTabToolTip(index, tip)
 
@@ -974,10 +974,15 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_session_trainer_built(self, info) -> None:
         self.state_label.setText(f"Training on {info.device}, {info.threads} thread(s)…")
-        hint = RECORDING_HINTS.get(info.recording, "")
-        self.step_inspector.set_recording_hint(hint, none_recorded=info.recording == NEVER)
-        self.gradient_flow.set_recording_hint(hint, none_recorded=info.recording == NEVER)
-        self.try_it.set_recording_hint(hint if info.recording == NEVER else "")
+        self._show_recording(info.recording)
+
+    def _show_recording(self, recording: str) -> None:
+        """Tell the inside views how the run's weights are recorded (TrainerInfo.recording): a large
+        model's few snapshots get a note, a huge model's none a message in the views' place."""
+        hint, never = RECORDING_HINTS.get(recording, ""), recording == NEVER
+        self.step_inspector.set_recording_hint(hint, none_recorded=never)
+        self.gradient_flow.set_recording_hint(hint, none_recorded=never)
+        self.try_it.set_recording_hint(hint if never else "")
 
     @Slot(object)
     def _on_session_results(self, batch: ResultBatch) -> None:
@@ -1157,12 +1162,11 @@ class MainWindow(QMainWindow):
         self.loss_panel.clear()
         self.film_strip.clear()
         self.gradient_flow.clear()
-        self.gradient_flow.set_recording_hint("")  # until a trainer says its weights are recorded rarely
         self.step_inspector.clear()
         self.step_inspector.set_snapshot_epochs([])
         self.try_it.set_inference(None)
         self.try_it.set_weights_epoch(None)
-        self.try_it.set_recording_hint("")
+        self._show_recording(EVERY)  # until a trainer says its weights are recorded rarely
         chars = self._run_vocab.chars if self._run_vocab is not None else task.vocabulary().chars
         self.step_inspector.set_vocabulary(chars)
         self.try_it.set_vocabulary(chars)

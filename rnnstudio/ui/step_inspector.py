@@ -41,7 +41,7 @@ from .heatmaps import (
     quoted,
     small_font,
 )
-from .vocab_strip import display_char, monospace_font
+from .vocab_strip import NoteLabel, display_char, monospace_font
 
 RIGHT = style.RIGHT
 WRONG = style.WRONG
@@ -560,11 +560,7 @@ class StepInspector(QWidget):
         self.legend.setObjectName("stepLegend")
         self.legend.setToolTip("Heat strips: blue below 0, white at 0, red above 0. Probabilities: white 0 to blue 1.")
 
-        self.recording_hint = QLabel()  # why snapshots are few or none (a large model), else hidden
-        self.recording_hint.setObjectName("recordingHint")
-        self.recording_hint.setWordWrap(True)
-        self.recording_hint.setStyleSheet(f"color: {style.MUTED}")
-        self.recording_hint.hide()
+        self.recording_hint = NoteLabel("recordingHint")  # why snapshots are few (a large model)
 
         self.grid = StepGrid()
         self.scroll = chart_scroll_area(self.grid, "stepScroll")
@@ -647,16 +643,14 @@ class StepInspector(QWidget):
         return self.grid.message()
 
     def clear(self) -> None:
-        """Forget the snapshots, the inference and the recording hint; show the placeholder."""
+        """Forget the snapshots and the inference; show the placeholder (the recording hint stays)."""
         self.set_snapshot_epochs([])
         self.set_inference(None)
-        self.set_recording_hint("")
 
     def set_recording_hint(self, text: str, none_recorded: bool = False) -> None:
         """Say why the snapshots are few ('' says nothing): under the slider; or, when there will be
         ``none_recorded``, in the grid's place, instead of the advice to train."""
-        self.recording_hint.setText("" if none_recorded else text)
-        self.recording_hint.setVisible(bool(text) and not none_recorded)
+        self.recording_hint.set_note("" if none_recorded else text)
         self.grid.set_placeholder(text if none_recorded else "")
 
     def displayed_probabilities(self) -> np.ndarray | None:

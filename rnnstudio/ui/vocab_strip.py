@@ -86,6 +86,22 @@ class WrapLabel(QLabel):
             self.setMinimumHeight(h)
 
 
+class NoteLabel(QLabel):
+    """A muted, word-wrapped note under a view's controls, hidden while it has nothing to say."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {style.MUTED}")
+        self.hide()
+
+    def set_note(self, text: str) -> None:
+        """Say ``text``; '' hides the note."""
+        self.setText(text)
+        self.setVisible(bool(text))
+
+
 class _ChipDelegate(QStyledItemDelegate):
     """Draws one entry as a rounded chip: a small grey index, then the character."""
 
