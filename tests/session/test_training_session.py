@@ -15,6 +15,7 @@ from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import DIVERGED, FAILED, FINISHED, STOPPED
 from rnnstudio.core.trainer import Trainer
 from rnnstudio.session.training import IDLE, PAUSED, RUNNING
+from tests.trainer_doubles import trainer_factory_of_sizes
 
 
 def preset(preset_id: str = "rnn-embedding", **train_changes):
@@ -256,11 +257,7 @@ def test_a_large_model_is_probed_sparsely_and_a_huge_one_never(qtbot, make_sessi
     monkeypatch.setattr(training, "PROBE_BUDGET", 1.0)  # no time limit: only the size decides
     task, model, train = preset(epochs=30)
 
-    class Large(Trainer):
-        def snapshot_nbytes(self) -> int:
-            return size
-
-    session = make_session(Large, interval=1e-9)
+    session = make_session(trainer_factory_of_sizes(size), interval=1e-9)
     got = Collector(session)
     infos = []
     session.trainer_built.connect(infos.append)

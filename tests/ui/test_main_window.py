@@ -34,6 +34,7 @@ from rnnstudio.core.project_io import load_project, save_project
 from rnnstudio.core.results import EpochResult
 from rnnstudio.core.trainer import Trainer
 from rnnstudio.ui.main_window import MainWindow, about_text
+from tests.trainer_doubles import trainer_factory_of_sizes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -351,20 +352,6 @@ def test_while_a_fresh_run_starts_the_status_bar_no_longer_counts_the_previous_o
     finally:
         release.set()
     assert w.epoch_label.text() == "epoch 20/20" and len(log_rows(w)) == 20
-
-
-def trainer_factory_of_sizes(*sizes: int):
-    """A trainer factory whose n-th trainer reports a snapshot of sizes[n] bytes (as a model that
-    large would), without the memory such a model would take."""
-    remaining = iter(sizes)
-
-    def factory(task, model, train):
-        trainer = Trainer(task, model, train)
-        size = next(remaining)
-        trainer.snapshot_nbytes = lambda: size
-        return trainer
-
-    return factory
 
 
 def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window) -> None:

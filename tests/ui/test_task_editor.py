@@ -699,12 +699,17 @@ def test_lengths_are_counted_in_good_english(qtbot, editor):
     assert editor._length_labels["target"].toolTip() == "5 characters"
 
 
-def test_tab_leaves_the_pairs_table_and_return_or_space_goes_to_the_input(qtbot, editor):
-    """Tab used to walk the table's cells (silently changing the pair) and never leave it."""
+def focus_table_on_second_pair(qtbot, editor) -> None:
+    """The editor shown with TWO's pairs, the second selected and the table in focus."""
     editor.set_task(TWO)
     shown(qtbot, editor)
     editor.select_pair(1)
     focus(qtbot, editor.table)
+
+
+def test_tab_leaves_the_pairs_table_and_return_or_space_goes_to_the_input(qtbot, editor):
+    """Tab used to walk the table's cells (silently changing the pair) and never leave it."""
+    focus_table_on_second_pair(qtbot, editor)
     qtbot.keyClick(editor.table, Qt.Key.Key_Tab)
     assert not editor.table.hasFocus()
     assert editor.selected_pair() == 1
@@ -721,10 +726,7 @@ def test_tab_leaves_the_pairs_table_and_return_or_space_goes_to_the_input(qtbot,
 
 def test_space_held_in_the_table_does_not_type_over_the_string_it_opens(qtbot, editor):
     """The first Space goes to the field and selects its string; the key's repeats must not replace it."""
-    editor.set_task(TWO)
-    shown(qtbot, editor)
-    editor.select_pair(1)
-    focus(qtbot, editor.table)
+    focus_table_on_second_pair(qtbot, editor)
     qtbot.keyPress(editor.table, Qt.Key.Key_Space)
     assert editor.input_edit.hasFocus() and editor.input_edit.selectedText() == "abc"
 
