@@ -839,6 +839,7 @@ class MainWindow(QMainWindow):
     def _on_editor_task_changed(self, task: Task) -> None:
         self.setWindowModified(self._changed_outside_undo or not self.task_editor.undo_stack().isClean())
         self._revalidate()
+        self._show_preset_if_unchanged()
         # The same row may now hold another pair (one above it was removed): follow the content.
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 
@@ -846,13 +847,26 @@ class MainWindow(QMainWindow):
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
         self._mark_changed()
         self._revalidate()
+        self._show_preset_if_unchanged()
+
+    def _show_preset_if_unchanged(self) -> None:
+        """The preset box names the loaded preset while the strings and settings are still its own, else "Custom".
+
+        Undoing back to the preset's strings names it again; picking it again reloads it.
+        """
+        shown = None
+        if self._preset_id is not None:
+            preset = get_preset(self._preset_id).project
+            if (self.task(), self.model_config(), self.train_config()) == (preset.task, preset.model, preset.train):
+                shown = self._preset_id
+        self.config_panel.set_current_preset(shown)
 
     @Slot(str)
     def _on_preset_chosen(self, preset_id: str) -> None:
         if self.session.is_active():
             return
-        if not self._confirm_discard():  # the combo goes back to what is loaded, as the title says
-            self.config_panel.set_current_preset(self._preset_id)
+        if not self._confirm_discard():  # the combo goes back to what it showed: nothing was loaded
+            self._show_preset_if_unchanged()
             return
         self.load_preset(preset_id)
 

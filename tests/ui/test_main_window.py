@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnstudio import cli
-from rnnstudio.core.presets import get_preset
+from rnnstudio.core.presets import get_preset, presets
 from rnnstudio.core.project_io import load_project, save_project
 from rnnstudio.core.results import EpochResult
 from rnnstudio.core.trainer import Trainer
@@ -476,18 +476,51 @@ def test_unsaved_changes_prompt_on_new(qtbot, make_window, answer) -> None:
     assert child(w, QLineEdit, "inputEdit").text() == "hello"
 
 
-def test_cancelling_a_preset_switch_leaves_the_loaded_preset_shown(qtbot, make_window, answer) -> None:
+def test_cancelling_a_preset_switch_leaves_the_preset_box_as_it_was(qtbot, make_window, answer) -> None:
     w = make_window()
     combo = child(w, QComboBox, "presetCombo")
     loaded = combo.currentData()
-    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")
+    child(w, QSpinBox, "epochsSpin").setValue(40)  # changed, but the strings and network are still the preset's
+    child(w, QSpinBox, "epochsSpin").setValue(get_preset(loaded).project.train.epochs)
+    assert w.isWindowModified() and combo.currentData() == loaded
     answer["reply"] = QMessageBox.Cancel
     other = next(i for i in range(combo.count()) if combo.itemData(i) != loaded)
     combo.setCurrentIndex(other)  # the user picks another preset...
     combo.activated.emit(other)
-    assert answer["asked"] == 1  # ...is asked about the unsaved strings, and cancels
-    assert combo.currentData() == loaded  # not "Custom": the window still holds the loaded preset
+    assert answer["asked"] == 1  # ...is asked about the unsaved change, and cancels
+    assert combo.currentData() == loaded  # the box goes back to the preset still shown
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")
+    combo.setCurrentIndex(other)
+    combo.activated.emit(other)
+    assert answer["asked"] == 2
+    assert combo.currentIndex() == -1 and combo.placeholderText() == "Custom"  # back to what it showed
     assert child(w, QLineEdit, "inputEdit").text() == "hellx"
+
+
+@pytest.mark.parametrize("preset_id", [p.id for p in presets()])
+def test_the_preset_box_reads_custom_once_the_project_differs_from_its_preset(qtbot, make_window, preset_id) -> None:
+    w = make_window()
+    w.load_preset(preset_id)
+    combo = child(w, QComboBox, "presetCombo")
+    assert combo.currentData() == preset_id  # loading it round-trips through every control unchanged
+    hidden = child(w, QSpinBox, "hiddenSpin")
+    size = hidden.value()
+    hidden.setValue(size + 1)
+    assert combo.currentIndex() == -1 and combo.placeholderText() == "Custom"
+    hidden.setValue(size)  # set back by hand: the preset's own settings again
+    assert combo.currentData() == preset_id
+    edit = child(w, QLineEdit, "inputEdit")
+    replace_text(qtbot, edit, edit.text() + "x")
+    assert combo.currentIndex() == -1
+    while w.act_undo.isEnabled():
+        w.act_undo.trigger()
+    assert combo.currentData() == preset_id  # undone back to the preset's strings
+    child(w, QSpinBox, "epochsSpin").setValue(child(w, QSpinBox, "epochsSpin").value() + 5)
+    assert combo.currentIndex() == -1  # the preset also sets the number of epochs
+    combo.setCurrentIndex(combo.findData(preset_id))
+    combo.activated.emit(combo.findData(preset_id))  # picking it again reloads it (the change discarded)
+    assert combo.currentData() == preset_id and not w.isWindowModified()
+    assert child(w, QSpinBox, "epochsSpin").value() == get_preset(preset_id).project.train.epochs
 
 
 def test_undoing_every_edit_back_to_the_saved_strings_leaves_nothing_to_save(qtbot, make_window) -> None:
