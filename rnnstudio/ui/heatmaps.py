@@ -301,20 +301,27 @@ class OutlineEntry:
 
 
 class ColourLegend(QWidget):
-    """A one-line legend: colour ramps with their value ranges and the meaning of outlines."""
+    """A legend of colour ramps with their value ranges and the meaning of outlines.
+
+    One line when there is room; narrower, its entries wrap onto more lines (the widget's
+    height follows its width), so no entry is ever cut off.
+    """
 
     _BAR_W = 72
     _BAR_H = 10
     _GAP = 14
+    _MARGIN = 2
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._entries: list[GradientEntry | OutlineEntry] = []
         self._font = small_font(self.font(), -0.5)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
 
     def set_entries(self, entries: Sequence[GradientEntry | OutlineEntry]) -> None:
-        """Replace the entries (drawn left to right)."""
+        """Replace the entries (drawn left to right, wrapping when narrow)."""
         self._entries = list(entries)
         self.updateGeometry()
         self.update()
@@ -323,7 +330,28 @@ class ColourLegend(QWidget):
         """The entries shown."""
         return list(self._entries)
 
-    def _entry_width(self, fm: QFontMetrics, entry: GradientEntry | OutlineEntry) -> int:
+    def legend_metrics(self) -> QFontMetrics:
+        """The metrics of the legend's (small) font."""
+        return QFontMetrics(self._font)
+
+    def lines(self, width: int | None = None) -> list[list[GradientEntry | OutlineEntry]]:
+        """The entries as laid out on each line at ``width`` (the current width by default)."""
+        fm = QFontMetrics(self._font)
+        room = (self.width() if width is None else width) - 2 * self._MARGIN
+        lines: list[list[GradientEntry | OutlineEntry]] = []
+        used = 0
+        for entry in self._entries:
+            w = self.entry_width(fm, entry)
+            if lines and lines[-1] and used + self._GAP + w <= room:
+                lines[-1].append(entry)
+                used += self._GAP + w
+            else:
+                lines.append([entry])
+                used = w
+        return lines
+
+    def entry_width(self, fm: QFontMetrics, entry: GradientEntry | OutlineEntry) -> int:
+        """How wide ``entry`` is drawn with the font metrics ``fm`` (the legend's own: legend_metrics())."""
         if isinstance(entry, OutlineEntry):
             return 16 + 4 + fm.horizontalAdvance(entry.caption)
         return (
@@ -335,53 +363,67 @@ class ColourLegend(QWidget):
             + fm.horizontalAdvance(entry.high)
         )
 
+    def _line_height(self) -> int:
+        return max(QFontMetrics(self._font).height(), self._BAR_H) + 2
+
     def sizeHint(self) -> QSize:
         fm = QFontMetrics(self._font)
-        w = sum(self._entry_width(fm, e) for e in self._entries) + self._GAP * max(len(self._entries) - 1, 0)
-        return QSize(w + 4, max(fm.height(), self._BAR_H) + 6)
+        w = sum(self.entry_width(fm, e) for e in self._entries) + self._GAP * max(len(self._entries) - 1, 0)
+        return QSize(w + 2 * self._MARGIN, self._line_height() + 4)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(0, self.sizeHint().height())
+        fm = QFontMetrics(self._font)
+        widest = max((self.entry_width(fm, e) for e in self._entries), default=0)
+        return QSize(widest + 2 * self._MARGIN, self._line_height() + 4)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return max(len(self.lines(width)), 1) * self._line_height() + 4
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setFont(self._font)
         fm = QFontMetrics(self._font)
-        mid_y = self.height() // 2
-        x = 2
         # The legend sits on the window's background, not on the chart's: follow the palette's text colour.
         text = self.palette().color(QPalette.ColorRole.WindowText)
-        for entry in self._entries:
-            if isinstance(entry, OutlineEntry):
-                painter.setPen(QPen(QColor(entry.colour), 2))
-                painter.setBrush(QColor(BACKGROUND))
-                painter.drawRect(QRect(x + 1, mid_y - 6, 14, 12))
-                x += 20
+        lines = self.lines()
+        top = (self.height() - len(lines) * self._line_height()) // 2
+        for row, line in enumerate(lines):
+            mid_y = top + row * self._line_height() + self._line_height() // 2
+            x = self._MARGIN
+            for entry in line:
+                if isinstance(entry, OutlineEntry):
+                    painter.setPen(QPen(QColor(entry.colour), 2))
+                    painter.setBrush(QColor(BACKGROUND))
+                    painter.drawRect(QRect(x + 1, mid_y - 6, 14, 12))
+                    x += 20
+                    painter.setPen(text)
+                    painter.drawText(QPointF(x, mid_y + fm.ascent() / 2 - 1), entry.caption)
+                    x += fm.horizontalAdvance(entry.caption) + self._GAP
+                    continue
                 painter.setPen(text)
-                painter.drawText(QPointF(x, mid_y + fm.ascent() / 2 - 1), entry.caption)
-                x += fm.horizontalAdvance(entry.caption) + self._GAP
-                continue
-            painter.setPen(text)
-            baseline = mid_y + fm.ascent() / 2 - 1
-            caption = entry.caption + " "
-            painter.drawText(QPointF(x, baseline), caption)
-            x += fm.horizontalAdvance(caption)
-            painter.setPen(QColor(MUTED))
-            painter.drawText(QPointF(x, baseline), entry.low)
-            x += fm.horizontalAdvance(entry.low) + 4
-            bar = QRect(x, mid_y - self._BAR_H // 2, self._BAR_W, self._BAR_H)
-            strip = matrix_image(np.linspace(0.0, 1.0, self._BAR_W)[None, :], entry.lut, 0.0, 1.0)
-            painter.drawImage(bar, strip)
-            painter.setPen(QPen(QColor(FRAME), 1))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(bar.adjusted(0, 0, -1, -1))
-            if entry.middle:
+                baseline = mid_y + fm.ascent() / 2 - 1
+                caption = entry.caption + " "
+                painter.drawText(QPointF(x, baseline), caption)
+                x += fm.horizontalAdvance(caption)
                 painter.setPen(QColor(MUTED))
-                painter.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top())
-            x += self._BAR_W + 4
-            painter.setPen(QColor(MUTED))
-            painter.drawText(QPointF(x, baseline), entry.high)
-            x += fm.horizontalAdvance(entry.high) + self._GAP
+                painter.drawText(QPointF(x, baseline), entry.low)
+                x += fm.horizontalAdvance(entry.low) + 4
+                bar = QRect(x, mid_y - self._BAR_H // 2, self._BAR_W, self._BAR_H)
+                strip = matrix_image(np.linspace(0.0, 1.0, self._BAR_W)[None, :], entry.lut, 0.0, 1.0)
+                painter.drawImage(bar, strip)
+                painter.setPen(QPen(QColor(FRAME), 1))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(bar.adjusted(0, 0, -1, -1))
+                if entry.middle:
+                    painter.setPen(QColor(MUTED))
+                    painter.drawLine(bar.center().x(), bar.top() - 2, bar.center().x(), bar.top())
+                x += self._BAR_W + 4
+                painter.setPen(QColor(MUTED))
+                painter.drawText(QPointF(x, baseline), entry.high)
+                x += fm.horizontalAdvance(entry.high) + self._GAP
         painter.end()
 
 

@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
                 page.setWidget(widget)
                 page.setWidgetResizable(True)
                 page.setFrameShape(QScrollArea.NoFrame)
-                if widget in (self.step_inspector, self.gradient_flow):  # their note is read without scrolling
+                if widget is self.gradient_flow:  # its note is read without scrolling sideways
                     _WrapToViewport(widget.recording_hint, page)
             index = self.bottom_tabs.addTab(page, title)
             self.bottom_tabs.setTabToolTip(index, tip)

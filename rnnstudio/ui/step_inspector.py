@@ -12,8 +12,9 @@ from PySide6.QtCore import QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
+    QLayout,
     QSizePolicy,
     QSlider,
     QVBoxLayout,
@@ -50,6 +51,10 @@ WRONG_BG = style.WRONG_BG
 LOSS_BAR = style.WRONG_FILL
 
 PLACEHOLDER = "Train (or Step once) to see inside the network"
+
+#: The top row's layout: the epoch slider's least width, and the gap before the legend on one line.
+TOP_SLIDER_MIN = 120
+TOP_LEGEND_GAP = 12
 
 # Row kinds of the grid.
 _HEADER, _INPUT, _HIDDEN, _PROBS, _PREDICTED, _TARGET, _LOSS = (
@@ -543,7 +548,7 @@ class StepInspector(QWidget):
         self.slider.setEnabled(False)
         self.slider.setPageStep(1)
         self.slider.setToolTip("The snapshot of the weights to look at (arrow keys step one snapshot)")
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(TOP_SLIDER_MIN)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
 
         self.epoch_label = QLabel()
@@ -565,22 +570,72 @@ class StepInspector(QWidget):
         self.grid = StepGrid()
         self.scroll = chart_scroll_area(self.grid, "stepScroll")
 
-        # One line of controls: the bottom pane is short and the grid needs the height.
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.slider, 1)
-        top.addWidget(self.epoch_label)
-        top.addWidget(self.follow_check)
-        top.addSpacing(12)
-        top.addWidget(self.legend)
+        # One line of controls where it fits: the bottom pane is short and the grid needs the height.
+        # Narrower, the legend and then the epoch go to lines of their own (see _reflow_top).
+        self._top = QGridLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.setVerticalSpacing(0)
+        self._top.setColumnStretch(0, 1)
+        self._top_lines = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
-        layout.addLayout(top)
+        # The layout's own minimum is that of its current lines; minimumSizeHint gives the narrowest
+        # (three lines), so the view can be made narrower than one line needs and reflow there.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        layout.addLayout(self._top)
         layout.addWidget(self.recording_hint)
         layout.addWidget(self.scroll, 1)
         self._update_legend()
         self._update_label()
+        self._reflow_top(1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow_top(self._top_lines_for(event.size().width()))
+
+    def minimumSizeHint(self) -> QSize:
+        spacing = self._top.horizontalSpacing()
+        narrowest = max(
+            TOP_SLIDER_MIN + spacing + self.follow_check.sizeHint().width(),
+            self.epoch_label.minimumSizeHint().width(),
+            self.legend.minimumSizeHint().width(),
+            self.scroll.minimumSizeHint().width(),
+        )
+        return QSize(narrowest + 8, super().minimumSizeHint().height())
+
+    def top_lines(self) -> int:
+        """On how many lines the controls and the legend are laid out (1, 2 or 3; for tests)."""
+        return self._top_lines
+
+    def _top_lines_for(self, width: int) -> int:
+        """1: slider, epoch, latest and legend; 2: the legend below; 3: the epoch below too."""
+        room = width - 8 - 2 * self._top.horizontalSpacing()  # the margins, and the gaps between columns
+        controls = TOP_SLIDER_MIN + self.epoch_label.minimumSizeHint().width() + self.follow_check.sizeHint().width()
+        if room >= controls + TOP_LEGEND_GAP + self.legend.sizeHint().width():
+            return 1
+        return 2 if room >= controls else 3
+
+    def _reflow_top(self, lines: int) -> None:
+        if lines == self._top_lines:
+            return
+        self._top_lines = lines
+        for widget in (self.slider, self.epoch_label, self.follow_check, self.legend):
+            self._top.removeWidget(widget)
+        self._top.addWidget(self.slider, 0, 0)
+        if lines == 3:
+            self._top.addWidget(self.follow_check, 0, 1)
+            self._top.addWidget(self.epoch_label, 1, 0, 1, 2)
+            self._top.addWidget(self.legend, 2, 0, 1, 2)
+            return
+        self._top.addWidget(self.epoch_label, 0, 1)
+        self._top.addWidget(self.follow_check, 0, 2)
+        if lines == 1:
+            self._top.setColumnMinimumWidth(3, TOP_LEGEND_GAP)
+            self._top.addWidget(self.legend, 0, 4)
+        else:
+            self._top.setColumnMinimumWidth(3, 0)
+            self._top.addWidget(self.legend, 1, 0, 1, 5)
 
     # ------------------------------------------------------------------- API
     def set_snapshot_epochs(self, epochs: Sequence[int]) -> None:

@@ -371,15 +371,14 @@ def test_time_steps_says_why_a_large_models_snapshots_are_few(qtbot, make_window
     assert hint.isHidden()
 
 
-@pytest.mark.parametrize("view", ["step_inspector", "gradient_flow"])
-def test_a_recording_note_wraps_in_what_a_narrow_window_shows_of_its_page(qtbot, make_window, view) -> None:
-    """At 1000 px the page is wider than its tab and scrolls sideways; its note must not run off."""
+def test_a_recording_note_wraps_in_what_a_narrow_window_shows_of_its_page(qtbot, make_window) -> None:
+    """At 1000 px the gradient flow page is wider than its tab and scrolls sideways; its note must not run off."""
     from rnnstudio.session.training import SPARSE
     from rnnstudio.ui.main_window import RECORDING_HINTS
 
     w = make_window()
     w.resize(1000, 700)
-    page = getattr(w, view)
+    page = w.gradient_flow
     w.show_view(page)
     page.set_recording_hint(RECORDING_HINTS[SPARSE])
     viewport = page.parentWidget()  # the tab's scroll area shows the page through this
@@ -390,6 +389,32 @@ def test_a_recording_note_wraps_in_what_a_narrow_window_shows_of_its_page(qtbot,
     right = note.mapTo(viewport, note.rect().topRight()).x()
     assert 0 < right <= viewport.width()
     assert note.heightForWidth(note.width()) <= note.height()  # every wrapped line shown
+
+
+@pytest.mark.parametrize(("size", "lines"), [((1000, 700), 3), ((1440, 900), 2), ((2400, 900), 1)])
+def test_time_steps_controls_and_legend_are_whole_in_what_the_tab_shows(qtbot, make_window, size, lines) -> None:
+    """The slider, epoch, latest and the whole legend (its target outline last) are on lines that fit the tab."""
+    from rnnstudio.session.training import SPARSE
+    from rnnstudio.ui.main_window import RECORDING_HINTS
+
+    w = make_window()
+    w.resize(*size)
+    steps = w.step_inspector
+    w.show_view(steps)
+    steps.set_recording_hint(RECORDING_HINTS[SPARSE])
+    train_to_end(qtbot, w)
+    viewport = steps.parentWidget()  # the tab shows the page through this
+    QApplication.processEvents()
+    assert steps.width() <= viewport.width()  # nothing to scroll sideways to
+    assert steps.top_lines() == lines
+    legend = steps.legend
+    assert [e.caption for e in legend.entries()] == ["hidden / input", "p", "target"]
+    assert legend.height() >= legend.heightForWidth(legend.width())  # every line of the legend drawn
+    for part in (steps.slider, steps.epoch_label, steps.follow_check, legend, steps.recording_hint):
+        left = part.mapTo(viewport, part.rect().topLeft()).x()
+        right = part.mapTo(viewport, part.rect().topRight()).x()
+        assert 0 <= left and right <= viewport.width(), part.objectName()
+    assert steps.recording_hint.heightForWidth(steps.recording_hint.width()) <= steps.recording_hint.height()
 
 
 def test_inside_views_say_a_huge_model_is_not_recorded_instead_of_asking_to_train(qtbot, make_window) -> None:

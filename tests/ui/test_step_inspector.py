@@ -267,3 +267,23 @@ def test_never_crashes_on_odd_data(qtbot, run):
     view.set_inference(inf, 30)
     assert view.grid.heatmap().label_width(view.font()) > 0
     view.grab()
+
+
+def test_the_legend_wraps_its_entries_onto_lines_that_fit_instead_of_cutting_them(qtbot) -> None:
+    view = make_view(qtbot)
+    legend = view.legend
+    fm = legend.legend_metrics()
+    entries = legend.entries()
+    assert len(entries) == 3
+    one_line = legend.sizeHint().width()
+    assert legend.lines(one_line) == [entries]
+    narrowest = legend.minimumSizeHint().width()
+    assert narrowest < one_line
+    for width in (narrowest, (narrowest + one_line) // 2, one_line - 1):
+        lines = legend.lines(width)
+        assert [e for line in lines for e in line] == entries  # all of them, in order
+        assert len(lines) > 1
+        for line in lines:  # each line within the width (the margins and the gaps between entries counted)
+            drawn = sum(legend.entry_width(fm, e) for e in line) + legend._GAP * (len(line) - 1)
+            assert drawn + 2 * legend._MARGIN <= width
+        assert legend.heightForWidth(width) > legend.heightForWidth(one_line)
