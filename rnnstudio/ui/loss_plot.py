@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -25,7 +24,7 @@ from ..core.project_io import atomic_write
 from ..core.results import EpochResult
 from . import style
 from .numbers import format_loss
-from .steady import LabelSlot
+from .steady import ElidedLabel, LabelSlot
 
 LOSS_COLOUR = "#0969da"
 ACCURACY_COLOUR = "#bc4c00"
@@ -547,9 +546,10 @@ class LossPanel(QWidget):
         self.log_check = QCheckBox("&Log scale")
         self.log_check.setObjectName("logScaleCheck")
         self.log_check.setToolTip("Show the loss on a log10 axis (Alt+L)")
-        self.readout_label = QLabel(self.plot.readout_text())
+        self.readout_label = ElidedLabel()  # a narrow window shows what fits, ending in "…"
         self.readout_label.setObjectName("lossReadout")
-        self.readout_label.setToolTip("Epoch, loss and accuracy at the mouse (or of the latest epoch)")
+        self.readout_label.setText(self.plot.readout_text())
+        self.readout_label.set_tip("Epoch, loss and accuracy at the mouse (or of the latest epoch)")
         self.readout_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.png_button = QPushButton("Export P&NG…")
         self.png_button.setObjectName("exportPngButton")

@@ -62,6 +62,12 @@ class ElidedLabel(QLabel):
         self.setFixedHeight(self.sizeHint().height())
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Mmmm…"))
         self._full = ""
+        self._tip = ""
+
+    def set_tip(self, tip: str) -> None:
+        """The tooltip while the text is shown whole (elided, the tooltip gives the text, then this)."""
+        self._tip = tip
+        self._elide()
 
     def setText(self, text: str) -> None:
         """Show ``text``, elided to the label's width."""
@@ -81,4 +87,7 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width()))
         super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        if shown == self._full:
+            self.setToolTip(self._tip)
+        else:
+            self.setToolTip(f"{self._full}\n{self._tip}" if self._tip else self._full)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
 
 from rnnstudio.core.results import EpochResult
 from rnnstudio.ui import loss_plot
@@ -428,3 +428,19 @@ def test_epoch_ticks_read_as_short_numbers():
         "1M",
         "1.5M",
     ]
+
+
+def test_a_narrow_panel_elides_the_read_out_and_its_tooltip_gives_it_whole(panel, qtbot) -> None:
+    panel.resize(900, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(make_results(1, 200))
+    label = panel.readout_label
+    qtbot.waitUntil(lambda: label.text().startswith("latest: epoch 200"))
+    whole = label.text()
+    assert whole.startswith("latest: epoch 200") and label.toolTip().startswith("Epoch, loss and accuracy")
+    panel.resize(330, 400)  # Export PNG and Export CSV leave it a few dozen pixels
+    QApplication.processEvents()
+    shown = QLabel.text(label)
+    assert shown.endswith("…") and whole.startswith(shown[:-1])
+    assert label.text() == whole and label.toolTip().startswith(whole)
