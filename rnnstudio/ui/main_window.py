@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QRect, QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -118,6 +118,10 @@ RECORDING_HINTS = {
 
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
+#: The three columns' first-run widths (pairs, plot and views, settings) in a 1440-px window.
+DEFAULT_COLUMNS = (420, 660, 360)
+#: Room left around a first-run window fitted into a small screen.
+SCREEN_MARGIN = 16
 _NOTHING_SHOWN = object()  # the inside views show no pair yet (None: the selected one is not in the run)
 
 log = logging.getLogger(__name__)
@@ -340,7 +344,7 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 1)
         self.main_split.setStretchFactor(2, 0)
-        self.main_split.setSizes([420, 660, 360])
+        self.main_split.setSizes(list(DEFAULT_COLUMNS))
         self.setCentralWidget(self.main_split)
 
     def _action(self, text: str, slot, shortcuts=(), tip: str = "", name: str = "") -> QAction:
@@ -767,11 +771,33 @@ class MainWindow(QMainWindow):
             self._rebuild_recent_menu()
 
     # --------------------------------------------------------------- settings
+    def fit_to_screen(self, available: QRect) -> None:
+        """Fit the first-run window (1440 x 900) into a smaller screen's ``available`` area, centred there.
+
+        The three columns keep their proportions (the side panels would otherwise keep their width
+        and squeeze the plot). A window whose geometry was remembered from a last session is left
+        as it was.
+        """
+        if self._geometry_restored:
+            return
+        width = min(self.width(), available.width() - 2 * SCREEN_MARGIN)
+        height = min(self.height(), available.height() - 2 * SCREEN_MARGIN)
+        if (width, height) == (self.width(), self.height()):
+            return
+        self.resize(width, height)
+        total = sum(DEFAULT_COLUMNS)
+        left, _, right = (round(width * c / total) for c in DEFAULT_COLUMNS)
+        settings = self.main_split.widget(2)  # no narrower than its form on one line (labels beside fields)
+        right = max(right, self.config_panel.sizeHint().width() + settings.verticalScrollBar().sizeHint().width())
+        self.main_split.setSizes([left, width - left - right, right])
+        frame = self.frameGeometry()
+        frame.moveCenter(available.center())
+        self.move(frame.topLeft())
+
     def _restore_settings(self) -> None:
         s = app_settings()
         geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        self._geometry_restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
         for splitter in (self.main_split, self.centre_split):
             state = s.value(f"window/{splitter.objectName()}")
             if isinstance(state, QByteArray):

@@ -616,6 +616,49 @@ def test_geometry_splitters_and_log_scale_are_remembered(qtbot, make_window) -> 
     w2.session.shutdown()
 
 
+def test_a_first_run_window_fits_a_small_screen_with_room_for_the_plot_and_the_settings(qtbot) -> None:
+    from PySide6.QtCore import QRect
+
+    plain = MainWindow()  # what the columns would be if the window were only made smaller
+    qtbot.addWidget(plain)
+    plain.resize(992, 736)
+    plain.show()
+    w = MainWindow()
+    qtbot.addWidget(w)
+    screen = QRect(0, 0, 1024, 768)
+    w.fit_to_screen(screen)
+    w.show()
+    QApplication.processEvents()
+    try:
+        assert w.width() <= screen.width() and w.height() <= screen.height()
+        assert screen.contains(w.frameGeometry().center())
+        _, centre, right = w.main_split.sizes()
+        assert centre > plain.main_split.sizes()[1] + 40  # the plot is not squeezed by the side columns
+        assert right >= w.config_panel.sizeHint().width()  # settings keep their labels beside their fields
+        big = MainWindow()
+        qtbot.addWidget(big)
+        big.fit_to_screen(QRect(0, 0, 2560, 1440))
+        assert (big.width(), big.height()) == (1440, 900)  # a large screen: the first-run size as it is
+        big.session.shutdown()
+    finally:
+        plain.session.shutdown()
+        w.session.shutdown()
+
+
+def test_a_remembered_window_is_not_refitted(qtbot, make_window) -> None:
+    from PySide6.QtCore import QRect
+
+    w = make_window()
+    w.resize(1200, 800)
+    w.close()  # saves the geometry
+    again = MainWindow()
+    qtbot.addWidget(again)
+    size = again.size()
+    again.fit_to_screen(QRect(0, 0, 1024, 768))
+    assert again.size() == size
+    again.session.shutdown()
+
+
 def test_about_names_python_torch_and_qt_versions() -> None:
     import platform
 
