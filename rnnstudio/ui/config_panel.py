@@ -88,7 +88,8 @@ WHY_MOMENTUM = "momentum is used only by SGD and RMSprop; Adam and Adagrad ignor
 
 _TIPS = {
     "preset": "Start from one of the notebook's programs: it loads the data, the model and the training settings. "
-    "It reads Custom once the strings or settings differ from the preset's. Pick the same preset again to reload it.",
+    "It names the preset whose strings and settings the window holds, and reads Custom when they match none. "
+    "Pick the same preset again to reload it.",
     "cell": "The recurrent cell. RNNCell loop: torch.nn.RNNCell stepped by hand over the seqLen steps "
     "(the notebook's first program). RNN: torch.nn.RNN runs the whole sequence in one call. "
     "LSTM / GRU: gated cells that keep information for longer.",

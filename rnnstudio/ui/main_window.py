@@ -133,7 +133,6 @@ class _Shown:
 
     project: Project  # with the whole history, even one the settings have moved on from
     path: Path | None
-    preset_id: str | None
     history_key: tuple | None
     modified: bool
 
@@ -244,7 +243,6 @@ class MainWindow(QMainWindow):
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
         self._path: Path | None = None
-        self._preset_id: str | None = None  # the preset loaded last (None: a file, or New)
         # Changes the undo history cannot take back (model panel, training): the project stays
         # modified even when the strings are undone to their saved state.
         self._changed_outside_undo = False
@@ -563,7 +561,7 @@ class MainWindow(QMainWindow):
         """Every epoch recorded since the weights were last fresh."""
         return list(self._history)
 
-    def set_project(self, project: Project, path: Path | None = None, preset_id: str | None = None) -> bool:
+    def set_project(self, project: Project, path: Path | None = None) -> bool:
         """Show ``project``: strings, configuration, history; fresh weights.
 
         All or nothing: should showing it fail, the window goes back to the project it had (its
@@ -580,15 +578,14 @@ class MainWindow(QMainWindow):
                 self._description,
             ),
             self._path,
-            self._preset_id,
             self._history_key,
             self.isWindowModified(),
         )
         try:
-            self._show_project(project, path, preset_id)
+            self._show_project(project, path)
         except Exception as exc:
             log.exception("could not show the project")
-            self._show_project(previous.project, previous.path, previous.preset_id, strict=False)
+            self._show_project(previous.project, previous.path, strict=False)
             self._history_key = previous.history_key
             self._set_dirty(previous.modified)
             shown = path.name if path is not None else (project.name or "the project")
@@ -598,7 +595,7 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def _show_project(self, project: Project, path: Path | None, preset_id: str | None, strict: bool = True) -> None:
+    def _show_project(self, project: Project, path: Path | None, strict: bool = True) -> None:
         """set_project's work: the project's data into the window, then into the views.
 
         ``strict`` False (putting back the previous project): a view that fails is logged and
@@ -609,8 +606,7 @@ class MainWindow(QMainWindow):
         self._name, self._description = project.name, project.description
         self.task_editor.set_task(project.task)
         self.config_panel.set_config(project.model, project.train)
-        self.config_panel.set_current_preset(preset_id)
-        self._preset_id = preset_id
+        self._show_matching_preset()
         self._history = list(project.history)
         self._history_key = history_key(project.task, project.model, project.train)
         self._last_outcome = None
@@ -637,7 +633,7 @@ class MainWindow(QMainWindow):
     def load_preset(self, preset_id: str) -> None:
         """Load one of the notebook's programs (no unsaved-changes prompt: see _on_preset_chosen)."""
         preset = get_preset(preset_id)
-        if self.set_project(preset.project, None, preset_id):
+        if self.set_project(preset.project):
             self.state_label.setText(f"Loaded preset “{preset.name}”: ready to train")
 
     def open_project(self, path: str | os.PathLike) -> bool:
@@ -865,7 +861,7 @@ class MainWindow(QMainWindow):
     def _on_editor_task_changed(self, task: Task) -> None:
         self.setWindowModified(self._changed_outside_undo or not self.task_editor.undo_stack().isClean())
         self._revalidate()
-        self._show_preset_if_unchanged()
+        self._show_matching_preset()
         # The same row may now hold another pair (one above it was removed): follow the content.
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 
@@ -873,18 +869,15 @@ class MainWindow(QMainWindow):
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
         self._mark_changed()
         self._revalidate()
-        self._show_preset_if_unchanged()
+        self._show_matching_preset()
 
-    def _show_preset_if_unchanged(self) -> None:
-        """The preset box names the loaded preset while the strings and settings are still its own, else "Custom".
+    def _show_matching_preset(self) -> None:
+        """The preset box names the preset whose strings and settings the window holds, else reads "Custom".
 
-        Undoing back to the preset's strings names it again; picking it again reloads it.
+        Whether loaded, opened from a file, made by New, or edited back (undo, or by hand).
         """
-        shown = None
-        if self._preset_id is not None:
-            preset = get_preset(self._preset_id).project
-            if (self.task(), self.model_config(), self.train_config()) == (preset.task, preset.model, preset.train):
-                shown = self._preset_id
+        current = (self.task(), self.model_config(), self.train_config())
+        shown = next((p.id for p in presets() if (p.project.task, p.project.model, p.project.train) == current), None)
         self.config_panel.set_current_preset(shown)
 
     @Slot(str)
@@ -892,7 +885,7 @@ class MainWindow(QMainWindow):
         if self.session.is_active():
             return
         if not self._confirm_discard():  # the combo goes back to what it showed: nothing was loaded
-            self._show_preset_if_unchanged()
+            self._show_matching_preset()
             return
         self.load_preset(preset_id)
 
@@ -1171,7 +1164,7 @@ class MainWindow(QMainWindow):
         if self.session.is_active() or not self._confirm_discard():
             return
         project = get_preset(DEFAULT_PRESET).project
-        if self.set_project(replace(project, history=(), name="", description=""), None, None):
+        if self.set_project(replace(project, history=(), name="", description="")):
             self.state_label.setText("New project")
 
     @Slot()

@@ -548,6 +548,25 @@ def test_the_preset_box_reads_custom_once_the_project_differs_from_its_preset(qt
     assert child(w, QSpinBox, "epochsSpin").value() == get_preset(preset_id).project.train.epochs
 
 
+def test_the_preset_box_names_a_preset_the_window_holds_however_it_got_there(qtbot, make_window, tmp_path) -> None:
+    w = make_window()
+    combo = child(w, QComboBox, "presetCombo")
+    w.load_preset("rnn-onehot")
+    path = tmp_path / "onehot.rnnproj.json"
+    assert w._save_to(path)
+    w.load_preset("rnncell-onehot")
+    assert w.open_project(path)
+    assert combo.currentData() == "rnn-onehot"  # a file holding a preset's strings and settings
+    child(w, QSpinBox, "hiddenSpin").setValue(child(w, QSpinBox, "hiddenSpin").value() + 1)
+    assert combo.currentIndex() == -1
+    w.act_new.trigger()  # the default project: the default preset's strings and settings
+    assert combo.currentData() == "rnn-embedding"
+    from rnnstudio.core.sequences import Task
+
+    w.set_project(replace(get_preset("rnn-embedding").project, task=Task.of([("abcd", "dcba")])))
+    assert combo.currentIndex() == -1  # a project of its own
+
+
 def test_undoing_every_edit_back_to_the_saved_strings_leaves_nothing_to_save(qtbot, make_window) -> None:
     w = make_window()
     edit = child(w, QLineEdit, "inputEdit")
