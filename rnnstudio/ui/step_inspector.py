@@ -68,6 +68,11 @@ _HEADER, _INPUT, _HIDDEN, _PROBS, _PREDICTED, _TARGET, _LOSS = (
 )
 
 
+def scale_text(value: float) -> str:
+    """A colour scale's half-range for people: 1, 1.85, 120, 1,234 (never 1.2e+02)."""
+    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+
+
 @dataclass
 class _Row:
     kind: str
@@ -339,7 +344,7 @@ class StepGrid(InferenceGrid):
         if row.kind == _INPUT:
             assert self._inputs is not None
             # The input row has its own colour scale when its values go beyond the hidden rows' range.
-            extra = f" · ±{self._input_limit:.3g}" if abs(self._input_limit - self._hidden_limit) > 1e-9 else ""
+            extra = f" · ±{scale_text(self._input_limit)}" if abs(self._input_limit - self._hidden_limit) > 1e-9 else ""
             return self._input_name, f"inputSize {self._inputs.shape[1]}{extra}"
         if row.kind == _HIDDEN:
             return f"hidden {row.layer + 1}", f"hiddenSize {self._hidden[row.layer].shape[1]}"
@@ -622,6 +627,7 @@ class StepInspector(QWidget):
         self._top_lines = lines
         for widget in (self.slider, self.epoch_label, self.follow_check, self.legend):
             self._top.removeWidget(widget)
+        self._top.setColumnMinimumWidth(3, TOP_LEGEND_GAP if lines == 1 else 0)  # the gap before the legend
         self._top.addWidget(self.slider, 0, 0)
         if lines == 3:
             self._top.addWidget(self.follow_check, 0, 1)
@@ -631,10 +637,8 @@ class StepInspector(QWidget):
         self._top.addWidget(self.epoch_label, 0, 1)
         self._top.addWidget(self.follow_check, 0, 2)
         if lines == 1:
-            self._top.setColumnMinimumWidth(3, TOP_LEGEND_GAP)
             self._top.addWidget(self.legend, 0, 4)
         else:
-            self._top.setColumnMinimumWidth(3, 0)
             self._top.addWidget(self.legend, 1, 0, 1, 5)
 
     # ------------------------------------------------------------------- API
@@ -755,13 +759,15 @@ class StepInspector(QWidget):
         if self.legend.entries() and lim == self._legend_limit:
             return  # set_inference runs many times a second while training; the legend rarely changes
         self._legend_limit = lim
+        half = scale_text(lim)
         self.legend.set_entries(
             [
-                GradientEntry("hidden / input", DIVERGING_LUT, f"−{lim:.2g}", f"+{lim:.2g}", middle="0"),
+                GradientEntry("hidden / input", DIVERGING_LUT, f"−{half}", f"+{half}", middle="0"),
                 GradientEntry("p", SEQUENTIAL_LUT, "0", "1"),
                 OutlineEntry("target", TARGET_MARK),
             ]
         )
+        self._reflow_top(self._top_lines_for(self.width()))  # a wider scale may no longer fit on one line
 
     def _on_slider_value_changed(self, index: int) -> None:
         self._update_label()

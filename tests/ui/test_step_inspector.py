@@ -287,3 +287,44 @@ def test_the_legend_wraps_its_entries_onto_lines_that_fit_instead_of_cutting_the
             drawn = sum(legend.entry_width(fm, e) for e in line) + legend._GAP * (len(line) - 1)
             assert drawn + 2 * legend._MARGIN <= width
         assert legend.heightForWidth(width) > legend.heightForWidth(one_line)
+
+
+def test_a_wider_scale_in_the_legend_moves_it_to_a_line_of_its_own_and_reads_plainly(qtbot, run) -> None:
+    _, inferences = run
+    view = make_view(qtbot)
+    inf = inferences[30]
+    view.set_inference(inf, 30)
+    assert [e.low for e in view.legend.entries()[:1]] == ["−1"]  # tanh: the scale is ±1
+    view.resize(view.width() + 2000, 360)  # room for everything on one line...
+    view.resize(_one_line_width(view), 360)  # ...and then just enough for it
+    assert view.top_lines() == 1
+    view.set_inference(replace(inf, hidden=inf.hidden * 120.0), 30)  # a relu network's hidden states
+    entry = view.legend.entries()[0]
+    assert (entry.low, entry.high) == ("−120", "+120")  # not −1.2e+02
+    assert view.top_lines() == 2  # the wider legend no longer fits beside the controls
+    QApplication.processEvents()
+    assert len(view.legend.lines()) == 1  # on its own line, whole
+
+
+def _one_line_width(view: StepInspector) -> int:
+    """The narrowest width at which the view puts its controls and legend on one line."""
+    width = view.width()
+    while view._top_lines_for(width - 1) == 1:
+        width -= 1
+    return width
+
+
+def test_the_top_row_lays_out_the_same_however_its_width_was_reached(qtbot) -> None:
+    direct = make_view(qtbot)
+    direct.resize(330, 360)
+    stepped = make_view(qtbot)
+    for width in (1200, 600, 330):
+        stepped.resize(width, 360)
+    QApplication.processEvents()
+    assert direct.top_lines() == stepped.top_lines() == 3
+    for a, b in zip(
+        (direct.slider, direct.follow_check, direct.epoch_label, direct.legend),
+        (stepped.slider, stepped.follow_check, stepped.epoch_label, stepped.legend),
+        strict=True,
+    ):
+        assert a.geometry() == b.geometry()
