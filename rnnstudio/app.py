@@ -70,8 +70,8 @@ def run_app(project_path: str | None = None) -> int:
     window = MainWindow(trainer_factory=default_trainer_factory)
     window.session.warmed_up.connect(freeze_startup_objects)
     app.aboutToQuit.connect(window.shut_down)  # however the loop ends, no thread outlives it
-    window.fit_to_screen(window.screen().availableGeometry())  # the primary screen, before it is shown
     window.show()
+    window.fit_to_screen(window.screen().availableGeometry())  # shown: its least sizes are known now
     if project_path:
         try:
             window.open_project(project_path)  # a bad file is reported in the window; the default preset stays

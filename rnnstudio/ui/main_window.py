@@ -120,8 +120,9 @@ PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
 #: The three columns' first-run widths (pairs, plot and views, settings) in a 1440-px window.
 DEFAULT_COLUMNS = (420, 660, 360)
-#: Room left around a first-run window fitted into a small screen.
+#: Room left around a first-run window fitted into a small screen, and for its title bar above it.
 SCREEN_MARGIN = 16
+TITLE_BAR = 32
 _NOTHING_SHOWN = object()  # the inside views show no pair yet (None: the selected one is not in the run)
 
 log = logging.getLogger(__name__)
@@ -770,25 +771,31 @@ class MainWindow(QMainWindow):
     def fit_to_screen(self, available: QRect) -> None:
         """Fit the first-run window (1440 x 900) into a smaller screen's ``available`` area, centred there.
 
-        The three columns keep their proportions (the side panels would otherwise keep their width
-        and squeeze the plot). A window whose geometry was remembered from a last session is left
-        as it was.
+        Call it once the window is shown: only then are its widgets' least sizes known, and it is
+        never made smaller than they need. The three columns keep their proportions (the side
+        panels would otherwise keep their width and squeeze the plot), the settings no narrower
+        than their form on one line while the plot column can spare it. A window whose geometry
+        was remembered from a last session is left as it was.
         """
-        if self._geometry_restored:
+        if self._geometry_restored or available.isEmpty():
             return
-        width = min(self.width(), available.width() - 2 * SCREEN_MARGIN)
-        height = min(self.height(), available.height() - 2 * SCREEN_MARGIN)
+        least = self.minimumSize().expandedTo(self.minimumSizeHint())
+        width = max(least.width(), min(self.width(), available.width() - 2 * SCREEN_MARGIN))
+        height = max(least.height(), min(self.height(), available.height() - 2 * SCREEN_MARGIN - TITLE_BAR))
         if (width, height) == (self.width(), self.height()):
             return
         self.resize(width, height)
         total = sum(DEFAULT_COLUMNS)
         left, _, right = (round(width * c / total) for c in DEFAULT_COLUMNS)
-        settings = self.main_split.widget(2)  # no narrower than its form on one line (labels beside fields)
-        right = max(right, self.config_panel.sizeHint().width() + settings.verticalScrollBar().sizeHint().width())
-        self.main_split.setSizes([left, width - left - right, right])
-        frame = self.frameGeometry()
-        frame.moveCenter(available.center())
-        self.move(frame.topLeft())
+        settings = self.main_split.widget(2)
+        form = self.config_panel.sizeHint().width() + settings.verticalScrollBar().sizeHint().width()
+        plot_least = self.main_split.widget(1).minimumSizeHint().width()
+        right = max(right, min(form, width - left - plot_least))
+        self.main_split.setSizes([left, max(width - left - right, plot_least), right])
+        # The window manager adds a title bar above what Qt knows of the frame before it decorates it.
+        x = available.left() + max(0, (available.width() - width) // 2)
+        y = available.top() + max(0, (available.height() - height - TITLE_BAR) // 2)
+        self.move(x, y)
 
     def _restore_settings(self) -> None:
         s = app_settings()

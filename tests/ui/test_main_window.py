@@ -635,32 +635,53 @@ def test_geometry_splitters_and_log_scale_are_remembered(qtbot, make_window) -> 
     w2.session.shutdown()
 
 
+def fitted_window(qtbot, screen) -> MainWindow:
+    """A first-run window, shown, then fitted into ``screen`` (a QRect), as run_app does."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.fit_to_screen(screen)
+    QApplication.processEvents()
+    return w
+
+
 def test_a_first_run_window_fits_a_small_screen_with_room_for_the_plot_and_the_settings(qtbot) -> None:
     from PySide6.QtCore import QRect
 
     plain = MainWindow()  # what the columns would be if the window were only made smaller
     qtbot.addWidget(plain)
-    plain.resize(992, 736)
+    plain.resize(992, 688)
     plain.show()
-    w = MainWindow()
-    qtbot.addWidget(w)
     screen = QRect(0, 0, 1024, 768)
-    w.fit_to_screen(screen)
-    w.show()
-    QApplication.processEvents()
+    w = fitted_window(qtbot, screen)
+    big = fitted_window(qtbot, QRect(0, 0, 2560, 1440))
     try:
-        assert w.width() <= screen.width() and w.height() <= screen.height()
-        assert screen.contains(w.frameGeometry().center())
+        assert screen.contains(w.frameGeometry())
+        assert screen.bottom() - w.frameGeometry().bottom() >= 16  # room for a title bar the manager adds
         _, centre, right = w.main_split.sizes()
         assert centre > plain.main_split.sizes()[1] + 40  # the plot is not squeezed by the side columns
         assert right >= w.config_panel.sizeHint().width()  # settings keep their labels beside their fields
-        big = MainWindow()
-        qtbot.addWidget(big)
-        big.fit_to_screen(QRect(0, 0, 2560, 1440))
         assert (big.width(), big.height()) == (1440, 900)  # a large screen: the first-run size as it is
-        big.session.shutdown()
     finally:
-        plain.session.shutdown()
+        for window in (plain, w, big):
+            window.session.shutdown()
+
+
+@pytest.mark.parametrize("screen", [(0, 0, 800, 600), (1920, 0, 800, 600), (0, 0, 400, 300), (0, 0, 0, 0)])
+def test_a_screen_smaller_than_the_window_can_be_gets_it_at_its_least_with_every_column(qtbot, screen) -> None:
+    from PySide6.QtCore import QRect
+
+    area = QRect(*screen)
+    w = fitted_window(qtbot, area)
+    try:
+        least = w.minimumSize()  # what the layouts need (Qt keeps the window no smaller)
+        assert least.width() > 0 and w.width() >= least.width() and w.height() >= least.height()
+        assert all(size > 0 for size in w.main_split.sizes())  # no column collapsed to nothing
+        if area.width() >= least.width() + 8 and area.height() >= least.height() + 8:
+            assert area.contains(w.frameGeometry())  # centred on that screen, not hanging off it
+        if area.isEmpty():
+            assert (w.width(), w.height()) == (1440, 900)  # no screen to fit: left as it was
+    finally:
         w.session.shutdown()
 
 
