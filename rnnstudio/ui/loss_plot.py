@@ -550,7 +550,7 @@ class LossPanel(QWidget):
         self.readout_label.setObjectName("lossReadout")
         self.readout_label.setText(self.plot.readout_text())
         self.readout_label.set_tip("Epoch, loss and accuracy at the mouse (or of the latest epoch)")
-        self.readout_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.readout_label.setTextInteractionFlags(Qt.TextSelectableByMouse)  # while shown whole
         self.png_button = QPushButton("Export P&NG…")
         self.png_button.setObjectName("exportPngButton")
         self.png_button.setToolTip("Save the plot as a PNG image (Alt+N)")

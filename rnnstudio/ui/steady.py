@@ -63,6 +63,12 @@ class ElidedLabel(QLabel):
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Mmmm…"))
         self._full = ""
         self._tip = ""
+        self._interaction = Qt.TextInteractionFlag.NoTextInteraction
+
+    def setTextInteractionFlags(self, flags: Qt.TextInteractionFlag) -> None:
+        """Selecting works while the text is whole; cut short, what would be selected is not the text."""
+        self._interaction = flags
+        self._elide()
 
     def set_tip(self, tip: str) -> None:
         """The tooltip while the text is shown whole (elided, the tooltip gives the text, then this)."""
@@ -87,7 +93,9 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width()))
         super().setText(shown)
-        if shown == self._full:
+        whole = shown == self._full
+        super().setTextInteractionFlags(self._interaction if whole else Qt.TextInteractionFlag.NoTextInteraction)
+        if whole:
             self.setToolTip(self._tip)
         else:
             self.setToolTip(f"{self._full}\n{self._tip}" if self._tip else self._full)

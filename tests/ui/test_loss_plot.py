@@ -439,8 +439,13 @@ def test_a_narrow_panel_elides_the_read_out_and_its_tooltip_gives_it_whole(panel
     qtbot.waitUntil(lambda: label.text().startswith("latest: epoch 200"))
     whole = label.text()
     assert whole.startswith("latest: epoch 200") and label.toolTip().startswith("Epoch, loss and accuracy")
+    assert label.textInteractionFlags() & Qt.TextSelectableByMouse  # whole: the numbers can be selected
     panel.resize(330, 400)  # Export PNG and Export CSV leave it a few dozen pixels
     QApplication.processEvents()
     shown = QLabel.text(label)
     assert shown.endswith("…") and whole.startswith(shown[:-1])
     assert label.text() == whole and label.toolTip().startswith(whole)
+    assert not label.textInteractionFlags() & Qt.TextSelectableByMouse  # it would copy "latest: ep…"
+    panel.resize(900, 400)
+    QApplication.processEvents()
+    assert QLabel.text(label) == whole and label.textInteractionFlags() & Qt.TextSelectableByMouse
