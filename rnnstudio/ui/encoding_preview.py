@@ -19,6 +19,12 @@ from .vocab_strip import GREY, RED, WrapLabel, monospace_font
 MAX_SHOWN = 40
 
 
+def unbreakable(text: str) -> str:
+    """``text`` kept on one line when wrapped: no-break spaces, and a word joiner after each "|" (a break
+    opportunity in Unicode's line breaking, which split "|V|")."""
+    return text.replace(" ", "\u00a0").replace("|", "|\u2060")
+
+
 def encode_preview(vocab: Vocabulary, text: str) -> list[int | None]:
     """Indices of ``text``'s characters, None for a character outside the vocabulary."""
     return [vocab.index(c) if c in vocab else None for c in text]
@@ -121,10 +127,10 @@ class EncodingPreview(QWidget):
                 items = ["?" if c is None else str(c) for c in codes]
                 label.setText(f"{name} = {_list_html(items, bad)}{_comment(text)}")
         batch, seq = self._batch_and_seq()
-        self.batch_label.setText(
-            f"<span style='color:{GREY}'>batchSize = {plural(batch, 'pair')} · seqLen = {seq} (longest input) · "
-            f"|V| = {len(vocab)}</span>"
-        )
+        parts = (f"batchSize = {plural(batch, 'pair')}", f"seqLen = {seq} (longest input)", f"|V| = {len(vocab)}")
+        # Each part on one line: a narrow column wraps between them, never inside "|V|" or "= 4".
+        kept = " · ".join(unbreakable(part) for part in parts)
+        self.batch_label.setText(f"<span style='color:{GREY}'>{kept}</span>")
         self.shape_label.setText(self._shape_html())
 
     def shape_text(self) -> str:

@@ -748,3 +748,22 @@ def test_encoding_preview_counts_one_pair_in_the_singular(editor):
     assert "batchSize = 1 pair ·" in plain(editor.encoding_preview.batch_label)  # not "1 pairs"
     editor.set_task(TWO)
     assert "batchSize = 2 pairs ·" in plain(editor.encoding_preview.batch_label)
+
+
+def test_encoding_preview_wraps_its_sizes_between_them_not_inside_one(editor):
+    label = editor.encoding_preview.batch_label
+    parts = ["batchSize = 1 pair", "seqLen = 5 (longest input)", "|V| = 4"]
+    whole = label.fontMetrics().horizontalAdvance(" · ".join(parts))
+    for width in range(whole - 80, whole + 1, 2):  # narrow columns: the last part or two go below
+        doc = QTextDocument()
+        doc.setDefaultFont(label.font())
+        doc.setHtml(label.text())
+        doc.setTextWidth(width)
+        doc.documentLayout().documentSize()  # lays the text out
+        layout, text = doc.firstBlock().layout(), doc.toPlainText()
+        lines = [
+            text[layout.lineAt(i).textStart() :][: layout.lineAt(i).textLength()] for i in range(layout.lineCount())
+        ]
+        lines = [line.replace("\xa0", " ").replace("\u2060", "") for line in lines]  # as a reader sees them
+        shown = [part.strip() for line in lines for part in line.split("·") if part.strip()]
+        assert shown == parts, (width, lines)  # each part whole on one line
