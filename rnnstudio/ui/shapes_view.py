@@ -162,6 +162,8 @@ class _WholeRowsBox(QWidget):
             others += (height if height >= 0 else widget.sizeHint().height()) + layout.spacing()
         room = self.height() - others - margins.top() - margins.bottom()
         chrome = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+        if table.horizontalHeader().length() > width - 2 * table.frameWidth():  # a narrow view: it scrolls sideways
+            chrome += table.horizontalScrollBar().sizeHint().height()
         row_h = table.verticalHeader().defaultSectionSize()
         rows = max(min(table.rowCount(), (room - chrome) // row_h), 1)
         # A maximum, not a fixed height: the box's minimum (so the view's) stays one row, not every row.

@@ -247,8 +247,8 @@ def test_tab_leaves_both_tables(view, qtbot):
         assert not table.hasFocus(), table.objectName()
 
 
-@pytest.mark.parametrize("height", [316, 360, 450, 700])
-def test_lesson_hint_in_view_and_no_data_path_row_cut_in_half(qtbot, height):
+@pytest.mark.parametrize(("width", "height"), [(648, 316), (648, 360), (648, 450), (648, 700), (520, 316), (520, 450)])
+def test_lesson_hint_in_view_and_no_data_path_row_cut_in_half(qtbot, width, height):
     # At the default window size (a 648 x 316 tab) the hint sat below the fold and a third row was cut.
     from rnnstudio.ui.shapes_view import EMPTY_STEPS_HINT
 
@@ -256,7 +256,7 @@ def test_lesson_hint_in_view_and_no_data_path_row_cut_in_half(qtbot, height):
     qtbot.addWidget(w)
     p = get_preset("rnn-embedding").project
     w.set_configuration(p.model, 4, 1, 5)
-    w.resize(648, height)
+    w.resize(width, height)
     w.show()
     qtbot.waitExposed(w)
     qtbot.waitUntil(lambda: w.height() == height)  # the view fits: no scrolling needed
