@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QRect, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QRect, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -123,6 +123,8 @@ DEFAULT_COLUMNS = (420, 660, 360)
 #: Room left around a first-run window fitted into a small screen, and for its title bar above it.
 SCREEN_MARGIN = 16
 TITLE_BAR = 32
+#: For how long after fitting a window a change of its size centres it again (ms): its views settle.
+SETTLE_MS = 1500
 _NOTHING_SHOWN = object()  # the inside views show no pair yet (None: the selected one is not in the run)
 
 log = logging.getLogger(__name__)
@@ -264,6 +266,7 @@ class MainWindow(QMainWindow):
         # The status bar's run figures before the current run began, put back if it trains no epoch.
         self._status_before: tuple[int, EpochResult | None, float] | None = None
 
+        self._fitted_into: QRect | None = None  # the screen area fitted into, while the views settle
         self._build_widgets()
         self._build_actions()
         self._build_menus()
@@ -792,9 +795,25 @@ class MainWindow(QMainWindow):
         plot_least = self.main_split.widget(1).minimumSizeHint().width()
         right = max(right, min(form, width - left - plot_least))
         self.main_split.setSizes([left, max(width - left - right, plot_least), right])
-        # The window manager adds a title bar above what Qt knows of the frame before it decorates it.
-        x = available.left() + max(0, (available.width() - width) // 2)
-        y = available.top() + max(0, (available.height() - height - TITLE_BAR) // 2)
+        self._centre_in(available)
+        # Narrower, wrapped texts may need more height than the window's least at full width, which
+        # shows only once the views have refreshed at the new width: until then, centred again on
+        # each change of size (see resizeEvent).
+        self._fitted_into = available
+        QTimer.singleShot(SETTLE_MS, self, self._forget_fit)
+
+    def _forget_fit(self) -> None:
+        self._fitted_into = None
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted_into is not None:
+            self._centre_in(self._fitted_into)
+
+    def _centre_in(self, available: QRect) -> None:
+        """Centre the window in ``available``, leaving room for the title bar the window manager adds."""
+        x = available.left() + max(0, (available.width() - self.width()) // 2)
+        y = available.top() + max(0, (available.height() - self.height() - TITLE_BAR) // 2)
         self.move(x, y)
 
     def _restore_settings(self) -> None:
