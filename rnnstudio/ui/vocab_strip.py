@@ -179,6 +179,7 @@ class VocabStrip(QWidget):
         self.size_label.setObjectName("vocabSizeLabel")
         self.mode_label = QLabel()
         self.mode_label.setObjectName("vocabModeLabel")
+        self.mode_label.setWordWrap(True)  # a narrow column wraps it rather than widening the column
         self.explicit_button = QPushButton("Edit explicitly")
         self.explicit_button.setObjectName("vocabExplicitButton")
         self.explicit_button.setToolTip(

@@ -658,8 +658,10 @@ def test_a_first_run_window_fits_a_small_screen_with_room_for_the_plot_and_the_s
     try:
         assert screen.contains(w.frameGeometry())
         assert screen.bottom() - w.frameGeometry().bottom() >= 16  # room for a title bar the manager adds
-        _, centre, right = w.main_split.sizes()
+        left, centre, right = w.main_split.sizes()
         assert centre > plain.main_split.sizes()[1] + 40  # the plot is not squeezed by the side columns
+        assert abs(left / w.width() - 420 / 1440) < 0.01  # the pairs column in proportion: nothing in it
+        # needs more (the vocabulary's "derived from the strings" wraps rather than widening it)
         assert right >= w.config_panel.sizeHint().width()  # settings keep their labels beside their fields
         assert (big.width(), big.height()) == (1440, 900)  # a large screen: the first-run size as it is
     finally:
