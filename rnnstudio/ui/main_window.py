@@ -610,7 +610,6 @@ class MainWindow(QMainWindow):
         self._name, self._description = project.name, project.description
         self.task_editor.set_task(project.task)
         self.config_panel.set_config(project.model, project.train)
-        self._show_matching_preset()
         self._history = list(project.history)
         self._history_key = history_key(project.task, project.model, project.train)
         self._last_outcome = None
@@ -851,6 +850,7 @@ class MainWindow(QMainWindow):
         self.task_editor.set_model_config(model)
         self.config_panel.set_vocab_size(vocab_size)
         self.config_panel.set_problems(config_problems)
+        self._show_matching_preset(task, model, train)
         self._problems = task_problems + config_problems
         if task.pairs and not task_problems:
             seq_len = max(len(p.input) for p in task.pairs)
@@ -887,7 +887,6 @@ class MainWindow(QMainWindow):
     def _on_editor_task_changed(self, task: Task) -> None:
         self.setWindowModified(self._changed_outside_undo or not self.task_editor.undo_stack().isClean())
         self._revalidate()
-        self._show_matching_preset()
         # The same row may now hold another pair (one above it was removed): follow the content.
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 
@@ -895,14 +894,13 @@ class MainWindow(QMainWindow):
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
         self._mark_changed()
         self._revalidate()
-        self._show_matching_preset()
 
-    def _show_matching_preset(self) -> None:
-        """The preset box names the preset whose strings and settings the window holds, else reads "Custom".
+    def _show_matching_preset(self, task: Task, model: ModelConfig, train: TrainConfig) -> None:
+        """The preset box names the preset whose strings and settings these are, else reads "Custom".
 
         Whether loaded, opened from a file, made by New, or edited back (undo, or by hand).
         """
-        current = (self.task(), self.model_config(), self.train_config())
+        current = (task, model, train)
         shown = next((p.id for p in presets() if (p.project.task, p.project.model, p.project.train) == current), None)
         self.config_panel.set_current_preset(shown)
 
@@ -911,7 +909,7 @@ class MainWindow(QMainWindow):
         if self.session.is_active():
             return
         if not self._confirm_discard():  # the combo goes back to what it showed: nothing was loaded
-            self._show_matching_preset()
+            self._show_matching_preset(self.task(), self.model_config(), self.train_config())
             return
         self.load_preset(preset_id)
 
