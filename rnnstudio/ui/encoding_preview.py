@@ -20,9 +20,9 @@ MAX_SHOWN = 40
 
 
 def unbreakable(text: str) -> str:
-    """``text`` kept on one line when wrapped: no-break spaces, and a word joiner after each "|" (a break
-    opportunity in Unicode's line breaking, which split "|V|")."""
-    return text.replace(" ", "\u00a0").replace("|", "|\u2060")
+    """``text`` kept on one line when wrapped: no-break spaces and hyphens, and a word joiner after
+    each "|" (a break opportunity in Unicode's line breaking, which split "|V|")."""
+    return text.replace(" ", "\u00a0").replace("-", "\u2011").replace("|", "|\u2060")
 
 
 def encode_preview(vocab: Vocabulary, text: str) -> list[int | None]:
@@ -144,8 +144,7 @@ class EncodingPreview(QWidget):
         lines = []
         for shape in shapes:
             main, details = shape_parts(shape)
-            # Non-breaking hyphen and spaces: "(one-hot, float)" wraps as one unit, never inside.
-            unit = html.escape(details).replace("-", "\u2011").replace(" ", "&nbsp;")
+            unit = unbreakable(html.escape(details))  # "(one-hot, float)" wraps as one unit, never inside
             extra = f" <span style='color:{GREY}'>({unit})</span>" if details else ""
             lines.append(f"<b>{html.escape(main)}</b>{extra}")
         return "<br>".join(lines)
