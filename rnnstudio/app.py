@@ -33,6 +33,11 @@ def configure_pyqtgraph() -> None:
 def create_application(argv: list[str] | None = None):
     """The QApplication with RNN Studio's names set (QSettings needs them before first use)."""
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    # Qt's GUI thread pool splits large fills (a Fusion scroll bar's gradients, say) between
+    # threads of its own. During a run they woke on the training thread's CPU and pre-empted
+    # the GUI thread 20-75 times a second, and the GUI waited for them while a frame held
+    # training (README: Performance). Read once, when Qt first wants the pool.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])

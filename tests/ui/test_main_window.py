@@ -759,6 +759,38 @@ def test_launch_without_a_display_says_so_instead_of_crashing() -> None:
     assert "no display" in out.stderr and "Traceback" not in out.stderr
 
 
+PAINT_AND_LIST_THREADS = """
+import os
+from rnnstudio.app import create_application
+from rnnstudio.ui.main_window import MainWindow
+app = create_application()
+w = MainWindow()
+w.resize(1440, 900)
+w.show()
+app.processEvents()
+w.grab()  # every widget painted, the scroll bars' gradient fills among them
+print(*(open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")), sep="\\n")
+w.setWindowModified(False)
+w.shut_down()
+"""
+
+
+def test_painting_the_window_starts_no_threads_of_qts_gui_pool() -> None:
+    # Qt split large fills between threads of its own pool; during a run they woke on the training
+    # thread's CPU and pre-empted the GUI thread 20-75 times a second. The app's process does without.
+    if sys.platform != "linux":
+        pytest.skip("thread names are read from /proc")
+    env = {k: v for k, v in os.environ.items() if k != "QT_NO_GUI_THREADPOOL"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    out = subprocess.run(
+        [sys.executable, "-c", PAINT_AND_LIST_THREADS], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    threads = out.stdout.splitlines()
+    assert "rnnstudio-train" in threads  # the listing is the app's, with its own thread
+    assert "Thread (pooled)" not in threads
+
+
 def test_closing_while_an_inside_view_follows_leaves_no_thread_behind(qtbot, make_window) -> None:
     w = make_window()
     child(w, QSpinBox, "epochsSpin").setValue(1_000_000)
