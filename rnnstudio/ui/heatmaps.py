@@ -336,7 +336,7 @@ class ColourLegend(QWidget):
 
     def lines(self, width: int | None = None) -> list[list[GradientEntry | OutlineEntry]]:
         """The entries as laid out on each line at ``width`` (the current width by default)."""
-        fm = QFontMetrics(self._font)
+        fm = self.legend_metrics()
         room = (self.width() if width is None else width) - 2 * self._MARGIN
         lines: list[list[GradientEntry | OutlineEntry]] = []
         used = 0
@@ -364,15 +364,15 @@ class ColourLegend(QWidget):
         )
 
     def _line_height(self) -> int:
-        return max(QFontMetrics(self._font).height(), self._BAR_H) + 2
+        return max(self.legend_metrics().height(), self._BAR_H) + 2
 
     def sizeHint(self) -> QSize:
-        fm = QFontMetrics(self._font)
+        fm = self.legend_metrics()
         w = sum(self.entry_width(fm, e) for e in self._entries) + self._GAP * max(len(self._entries) - 1, 0)
         return QSize(w + 2 * self._MARGIN, self._line_height() + 4)
 
     def minimumSizeHint(self) -> QSize:
-        fm = QFontMetrics(self._font)
+        fm = self.legend_metrics()
         widest = max((self.entry_width(fm, e) for e in self._entries), default=0)
         return QSize(widest + 2 * self._MARGIN, self._line_height() + 4)
 
@@ -385,13 +385,14 @@ class ColourLegend(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setFont(self._font)
-        fm = QFontMetrics(self._font)
+        fm = self.legend_metrics()
         # The legend sits on the window's background, not on the chart's: follow the palette's text colour.
         text = self.palette().color(QPalette.ColorRole.WindowText)
         lines = self.lines()
         top = (self.height() - len(lines) * self._line_height()) // 2
         for row, line in enumerate(lines):
             mid_y = top + row * self._line_height() + self._line_height() // 2
+            baseline = mid_y + fm.ascent() / 2 - 1
             x = self._MARGIN
             for entry in line:
                 if isinstance(entry, OutlineEntry):
@@ -400,11 +401,10 @@ class ColourLegend(QWidget):
                     painter.drawRect(QRect(x + 1, mid_y - 6, 14, 12))
                     x += 20
                     painter.setPen(text)
-                    painter.drawText(QPointF(x, mid_y + fm.ascent() / 2 - 1), entry.caption)
+                    painter.drawText(QPointF(x, baseline), entry.caption)
                     x += fm.horizontalAdvance(entry.caption) + self._GAP
                     continue
                 painter.setPen(text)
-                baseline = mid_y + fm.ascent() / 2 - 1
                 caption = entry.caption + " "
                 painter.drawText(QPointF(x, baseline), caption)
                 x += fm.horizontalAdvance(caption)
