@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -119,6 +119,10 @@ class _ExactCurve(pg.PlotDataItem):
         return x, y
 
 
+#: The read-out of a long run: the panel keeps this much room for it beside the export buttons.
+READOUT_TEMPLATE = "latest: epoch 100000   loss 1.234e-05   accuracy 100.0%"
+
+
 class LossPlot(pg.PlotWidget):
     """Loss per epoch (left axis), accuracy (right axis, 0..1), the chance loss and a hover read-out."""
 
@@ -138,6 +142,7 @@ class LossPlot(pg.PlotWidget):
         self._chance: float | None = None
         self._hover_index: int | None = None
         self._readout = ""
+        self._readout_shorter: tuple[str, ...] = ()
 
         item = self.plotItem
         # The plot-options submenu offers FFT, log-x and derivative modes that the accuracy view
@@ -428,6 +433,10 @@ class LossPlot(pg.PlotWidget):
         """What the read-out says: the epoch under the mouse, or the latest epoch."""
         return self._readout
 
+    def readout_shorter(self) -> tuple[str, ...]:
+        """Shorter forms of readout_text(), longest first, for a narrow window."""
+        return self._readout_shorter
+
     def hovered_epoch(self) -> int | None:
         """The epoch under the mouse, or None."""
         return None if self._hover_index is None else int(self._epochs[self._hover_index])
@@ -468,21 +477,27 @@ class LossPlot(pg.PlotWidget):
 
     def _update_readout(self) -> None:
         if self._hover_index is not None:
-            i = self._hover_index
-            text = self._describe(i)
+            forms = self._describe(self._hover_index, "")
         elif self._n:
-            text = "latest: " + self._describe(self._n - 1)
+            forms = self._describe(self._n - 1, "latest: ")
         else:
-            text = "no epochs yet"
-        if text != self._readout:
-            self._readout = text
-            self.readout_changed.emit(text)
+            forms = ("no epochs yet",)
+        if forms[0] != self._readout or forms[1:] != self._readout_shorter:
+            self._readout, self._readout_shorter = forms[0], forms[1:]
+            self.readout_changed.emit(forms[0])
 
-    def _describe(self, i: int) -> str:
-        return (
-            f"epoch {int(self._epochs[i])}   loss {format_loss(self._losses[i])}   "
-            f"accuracy {format_accuracy(self._accuracies[i])}"
+    def _describe(self, i: int, prefix: str) -> tuple[str, ...]:
+        """The read-out of recorded epoch ``i``, then shorter forms of it."""
+        epoch = int(self._epochs[i])
+        loss = format_loss(self._losses[i])
+        accuracy = format_accuracy(self._accuracies[i])
+        forms = (
+            f"{prefix}epoch {epoch}   loss {loss}   accuracy {accuracy}",
+            f"{prefix}epoch {epoch}  loss {loss}  acc. {accuracy}",
+            f"epoch {epoch}  loss {loss}  acc. {accuracy}",
+            f"{epoch}: {loss}, {accuracy}",
         )
+        return tuple(dict.fromkeys(forms))  # the hover's forms have no prefix to drop
 
     # --------------------------------------------------------------- export
     def export_png(self, path: str) -> None:
@@ -548,7 +563,6 @@ class LossPanel(QWidget):
         self.log_check.setToolTip("Show the loss on a log10 axis (Alt+L)")
         self.readout_label = ElidedLabel()  # a narrow window shows what fits, ending in "…"
         self.readout_label.setObjectName("lossReadout")
-        self.readout_label.setText(self.plot.readout_text())
         self.readout_label.set_tip("Epoch, loss and accuracy at the mouse (or of the latest epoch)")
         self.readout_label.setTextInteractionFlags(Qt.TextSelectableByMouse)  # while shown whole
         self.png_button = QPushButton("Export P&NG…")
@@ -558,22 +572,30 @@ class LossPanel(QWidget):
         self.csv_button.setObjectName("exportCsvButton")
         self.csv_button.setToolTip("Save epoch, loss and accuracy as CSV (Alt+C)")
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 2, 4, 2)
-        bar.addWidget(self.log_check)
-        bar.addSpacing(12)
-        bar.addWidget(LabelSlot(self.readout_label), 1)  # its text changes on every refresh of a run
-        bar.addWidget(self.png_button)
-        bar.addWidget(self.csv_button)
+        # The read-out sits between the log toggle and the export buttons; where they leave it too
+        # little room for a long run's figures (a narrow window), it takes a row of its own below.
+        self._readout_slot = LabelSlot(self.readout_label)  # its text changes on every refresh of a run
+        self._bar = QHBoxLayout()
+        self._bar.setContentsMargins(4, 2, 4, 2)
+        self._bar.addWidget(self.log_check)
+        self._bar.addSpacing(12)
+        self._bar.addWidget(self._readout_slot, 1)
+        self._bar.addWidget(self.png_button)
+        self._bar.addWidget(self.csv_button)
+        self._below = QHBoxLayout()
+        self._below.setContentsMargins(8, 0, 4, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addLayout(bar)
+        layout.addLayout(self._bar)
+        layout.addLayout(self._below)
         layout.addWidget(self.plot, 1)
+        self._readout_room = self.readout_label.fontMetrics().horizontalAdvance(READOUT_TEMPLATE)
 
         self.log_check.toggled.connect(self._on_log_check_toggled)
         self.plot.log_scale_changed.connect(self._on_plot_log_scale_changed)
-        self.plot.readout_changed.connect(self.readout_label.setText)
+        self.plot.readout_changed.connect(self._show_readout)
+        self._show_readout(self.plot.readout_text())
         self.png_button.clicked.connect(self.ask_export_png)
         self.csv_button.clicked.connect(self.ask_export_csv)
         self._update_buttons()
@@ -656,6 +678,47 @@ class LossPanel(QWidget):
             QMessageBox.warning(self, "Export failed", f"Could not write {path}:\n{reason}")
             return None
         return path
+
+    def readout_below(self) -> bool:
+        """Whether the read-out has a row of its own under the log toggle and export buttons."""
+        return self._below.indexOf(self._readout_slot) >= 0
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place_readout(event.size().width())
+        super().resizeEvent(event)
+
+    def _place_readout(self, width: int) -> None:
+        """The read-out beside the buttons if a long run's figures fit there, else on its own row.
+
+        Decided by the panel's width alone, never by the text: a run's read-out changes on every
+        refresh, and moving it then would relay out the window each time.
+        """
+        bar = self._bar
+        margins = bar.contentsMargins()
+        beside = (
+            self.log_check.sizeHint().width()
+            + 12
+            + self.png_button.sizeHint().width()
+            + self.csv_button.sizeHint().width()
+            + 4 * max(0, bar.spacing())
+            + margins.left()
+            + margins.right()
+        )
+        below = width - beside < self._readout_room
+        if below == self.readout_below():
+            return
+        if below:
+            bar.removeWidget(self._readout_slot)
+            bar.insertStretch(2, 1)  # the export buttons stay on the right
+            self._below.addWidget(self._readout_slot, 1)
+        else:
+            self._below.removeWidget(self._readout_slot)
+            bar.takeAt(2)  # the stretch put there
+            bar.insertWidget(2, self._readout_slot, 1)
+
+    @Slot(str)
+    def _show_readout(self, text: str) -> None:
+        self.readout_label.setText(text, self.plot.readout_shorter())
 
     @Slot(bool)
     def _on_log_check_toggled(self, on: bool) -> None:

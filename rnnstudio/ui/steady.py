@@ -11,6 +11,8 @@ widget whose minimum and maximum sizes are equal, or whose parent has no layout.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
@@ -52,6 +54,9 @@ class LabelSlot(QWidget):
 class ElidedLabel(QLabel):
     """A one-line label that fits any width: a text too long ends in "…" and the tooltip holds it whole.
 
+    A text may come with shorter forms of itself: the label shows the first form that fits,
+    and elides the shortest only when none does.
+
     It asks for no width of its own (a long message no longer widens the window), and its
     height is fixed, so a new text repaints it without relaying out its parents.
     """
@@ -61,41 +66,52 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.setFixedHeight(self.sizeHint().height())
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("Mmmm…"))
-        self._full = ""
+        self._forms: tuple[str, ...] = ("",)
         self._tip = ""
         self._interaction = Qt.TextInteractionFlag.NoTextInteraction
 
     def setTextInteractionFlags(self, flags: Qt.TextInteractionFlag) -> None:
-        """Selecting works while the text is whole; cut short, what would be selected is not the text."""
+        """Selecting works while a whole form is shown; cut short, what would be selected is not the text."""
         self._interaction = flags
         self._elide()
 
     def set_tip(self, tip: str) -> None:
-        """The tooltip while the text is shown whole (elided, the tooltip gives the text, then this)."""
+        """The tooltip while the text is shown whole (else the tooltip gives the text, then this)."""
         self._tip = tip
         self._elide()
 
-    def setText(self, text: str) -> None:
-        """Show ``text``, elided to the label's width."""
-        if text == self._full:
+    def setText(self, text: str, shorter: Sequence[str] = ()) -> None:
+        """Show ``text``, or the first of its ``shorter`` forms that fits, or the shortest elided."""
+        forms = (text, *shorter)
+        if forms == self._forms:
             return
-        self._full = text
+        self._forms = forms
         self._elide()
 
     def text(self) -> str:
-        """The whole text, not its elided form."""
-        return self._full
+        """The whole text, not the form shown."""
+        return self._forms[0]
+
+    def shown_text(self) -> str:
+        """What the label shows at its width: the text, a shorter form, or the shortest elided."""
+        return super().text()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._elide()
         super().resizeEvent(event)
 
     def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width()))
+        metrics = self.fontMetrics()
+        width = max(0, self.width())
+        fitting = (form for form in self._forms if metrics.horizontalAdvance(form) <= width)
+        shown = next(fitting, None)
+        if shown is None:
+            shown = metrics.elidedText(self._forms[-1], Qt.TextElideMode.ElideRight, width)
+        whole = shown in self._forms
         super().setText(shown)
-        whole = shown == self._full
         super().setTextInteractionFlags(self._interaction if whole else Qt.TextInteractionFlag.NoTextInteraction)
-        if whole:
+        full = self._forms[0]
+        if shown == full:
             self.setToolTip(self._tip)
         else:
-            self.setToolTip(f"{self._full}\n{self._tip}" if self._tip else self._full)
+            self.setToolTip(f"{full}\n{self._tip}" if self._tip else full)

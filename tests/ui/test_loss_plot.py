@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnnstudio.core.results import EpochResult
 from rnnstudio.ui import loss_plot
@@ -430,7 +430,8 @@ def test_epoch_ticks_read_as_short_numbers():
     ]
 
 
-def test_a_narrow_panel_elides_the_read_out_and_its_tooltip_gives_it_whole(panel, qtbot) -> None:
+def test_a_narrow_panel_gives_the_read_out_a_row_of_its_own_and_shortens_it_before_eliding(panel, qtbot) -> None:
+    # At 1024 x 768 the read-out had a few dozen pixels beside the export buttons: "latest: …".
     panel.resize(900, 400)
     panel.show()
     qtbot.waitExposed(panel)
@@ -438,14 +439,40 @@ def test_a_narrow_panel_elides_the_read_out_and_its_tooltip_gives_it_whole(panel
     label = panel.readout_label
     qtbot.waitUntil(lambda: label.text().startswith("latest: epoch 200"))
     whole = label.text()
-    assert whole.startswith("latest: epoch 200") and label.toolTip().startswith("Epoch, loss and accuracy")
+    loss = whole.split("loss ")[1].split()[0]
+    assert not panel.readout_below() and label.shown_text() == whole
+    assert label.mapTo(panel, label.rect().topLeft()).y() < panel.png_button.geometry().bottom()
+    assert label.toolTip().startswith("Epoch, loss and accuracy")
     assert label.textInteractionFlags() & Qt.TextSelectableByMouse  # whole: the numbers can be selected
-    panel.resize(330, 400)  # Export PNG and Export CSV leave it a few dozen pixels
+
+    panel.resize(330, 400)  # Export PNG and Export CSV would leave it a few dozen pixels
     QApplication.processEvents()
-    shown = QLabel.text(label)
-    assert shown.endswith("…") and whole.startswith(shown[:-1])
-    assert label.text() == whole and label.toolTip().startswith(whole)
-    assert not label.textInteractionFlags() & Qt.TextSelectableByMouse  # it would copy "latest: ep…"
+    assert panel.readout_below()
+    assert label.mapTo(panel, label.rect().topLeft()).y() > panel.png_button.geometry().bottom()
+    assert label.width() > 300  # the panel's whole width, not what the buttons leave
+    assert label.shown_text() == whole
+    assert label.toolTip().startswith("Epoch, loss and accuracy")
+
+    panel.resize(240, 400)  # too narrow for it whole: a shorter form
+    QApplication.processEvents()
+    shown = label.shown_text()
+    assert shown in panel.plot.readout_shorter() and "epoch 200" in shown and loss in shown
+    assert label.fontMetrics().horizontalAdvance(shown) <= label.width()
+    assert label.text() == whole and label.toolTip().startswith(whole)  # the tooltip has it whole
+    assert panel.png_button.isVisible() and panel.csv_button.isVisible()
+
     panel.resize(900, 400)
     QApplication.processEvents()
-    assert QLabel.text(label) == whole and label.textInteractionFlags() & Qt.TextSelectableByMouse
+    assert not panel.readout_below() and label.shown_text() == whole
+    assert label.textInteractionFlags() & Qt.TextSelectableByMouse
+
+
+def test_the_read_outs_shorter_forms_keep_the_epoch_the_loss_and_the_accuracy(panel, qtbot) -> None:
+    panel.append([EpochResult(1, 6.8543, 0.4, ("lllll",), 0.0), EpochResult(2, 1.25e-05, 1.0, ("ohlol",), 0.0)])
+    plot = panel.plot
+    assert plot.readout_text() == "latest: epoch 2   loss 1.250e-05   accuracy 100.0%"
+    forms = plot.readout_shorter()
+    assert forms[-1] == "2: 1.250e-05, 100.0%"
+    widths = [len(form) for form in (plot.readout_text(), *forms)]
+    assert widths == sorted(widths, reverse=True) and len(set(widths)) == len(widths)  # each one shorter
+    assert all("1.250e-05" in form and "100.0%" in form for form in forms)

@@ -34,6 +34,7 @@ from rnnstudio.core.project_io import load_project, save_project
 from rnnstudio.core.results import EpochResult
 from rnnstudio.core.trainer import Trainer
 from rnnstudio.ui.main_window import MainWindow, about_text
+from rnnstudio.ui.numbers import format_loss
 from tests.trainer_doubles import trainer_factory_of_sizes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -1224,6 +1225,12 @@ def test_the_window_fits_an_800_px_screen_and_long_status_messages_end_in_an_ell
     train_to_end(qtbot, window)
     assert all(w.isVisible() for w in (window.epoch_label, window.rate_label, window.time_label))
     assert label.isVisible() and label.width() > 300
+    # The plot's read-out gives the last epoch's figures, not "latest: epoch 1…" beside the buttons.
+    last = window.history()[-1]
+    readout = window.loss_panel.readout_label
+    shown = QLabel.text(readout)  # what it paints
+    assert f"epoch {last.epoch} " in shown and format_loss(last.loss) in shown and "100.0%" in shown
+    assert readout.fontMetrics().horizontalAdvance(shown) <= readout.width()
 
 
 def test_open_recent_shows_an_ampersand_and_forgets_a_file_that_is_gone(qtbot, make_window, tmp_path: Path) -> None:
