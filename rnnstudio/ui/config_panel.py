@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtGui import QPalette, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -238,6 +238,14 @@ def _combo(items: Sequence[tuple[str, str]], name: str) -> QComboBox:
     return combo
 
 
+def _draw_placeholder_as_text(combo: QComboBox) -> None:
+    """Draw the combo box's placeholder in its text colour (Qt draws it grey, like a disabled box's text)."""
+    palette = combo.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled):
+        palette.setColor(group, QPalette.ColorRole.PlaceholderText, palette.color(group, QPalette.ColorRole.ButtonText))
+    combo.setPalette(palette)
+
+
 def _spin(name: str, low: int, high: int, special: str = "") -> QSpinBox:
     spin = QSpinBox()
     spin.setObjectName(name)
@@ -291,6 +299,7 @@ class ConfigPanel(QWidget):
 
         self.preset_combo = _combo((), "presetCombo")
         self.preset_combo.setPlaceholderText("Custom")
+        _draw_placeholder_as_text(self.preset_combo)  # "Custom" is a state, not a greyed-out box
         self.preset_combo.setMinimumContentsLength(12)
 
         self.cell_combo = _combo(

@@ -579,3 +579,25 @@ def test_a_large_parameter_count_reads_in_groups_of_three_with_a_rounded_size(pa
     panel.set_config(model, TrainConfig())
     panel.set_vocab_size(10)
     assert child(panel, "paramsLabel").text() == text
+
+
+def darkest_text(combo: QComboBox) -> int:
+    """The lightness of the darkest pixel in the combo box's text, as drawn (0 black .. 255 white)."""
+    image = combo.grab().toImage()
+    height = image.height()
+    return min(image.pixelColor(x, y).lightness() for x in range(6, image.width() // 2) for y in range(4, height - 4))
+
+
+def test_custom_in_the_preset_box_is_drawn_as_text_not_greyed_out(panel, qtbot) -> None:
+    # Qt draws a combo box's placeholder grey: "Custom" read as a disabled box.
+    panel.show()
+    qtbot.waitExposed(panel)
+    combo = child(panel, "presetCombo")
+    panel.set_current_preset(presets()[0].id)
+    named = darkest_text(combo)
+    panel.set_current_preset(None)
+    assert combo.currentText() == "" and combo.placeholderText() == "Custom"
+    custom = darkest_text(combo)
+    assert abs(custom - named) <= 10, (custom, named)
+    panel.set_read_only(True)  # while training it is greyed out, as every control is
+    assert darkest_text(combo) > custom + 40
