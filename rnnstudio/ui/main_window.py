@@ -138,6 +138,7 @@ class _Shown:
     path: Path | None
     history_key: tuple | None
     modified: bool
+    changed_outside_undo: bool  # a change the undo history cannot take back (the window stays modified)
 
 
 def app_settings() -> QSettings:
@@ -569,8 +570,8 @@ class MainWindow(QMainWindow):
         """Show ``project``: strings, configuration, history; fresh weights.
 
         All or nothing: should showing it fail, the window goes back to the project it had (its
-        strings, configuration, history, file, title and modified flag; the weights start fresh and
-        the strings' undo history is cleared), says why, and returns False.
+        strings and their undo history, configuration, history, file, title and modified flag; the
+        weights start fresh), says why, and returns False.
         """
         previous = _Shown(
             Project(
@@ -584,6 +585,7 @@ class MainWindow(QMainWindow):
             self._path,
             self._history_key,
             self.isWindowModified(),
+            self._changed_outside_undo,
         )
         try:
             self._show_project(project, path)
@@ -591,12 +593,16 @@ class MainWindow(QMainWindow):
             log.exception("could not show the project")
             self._show_project(previous.project, previous.path, strict=False)
             self._history_key = previous.history_key
-            self._set_dirty(previous.modified)
+            self._changed_outside_undo = previous.changed_outside_undo
+            self.setWindowModified(previous.modified)
+            self._refresh_title()
             shown = path.name if path is not None else (project.name or "the project")
             message = f"{shown} could not be shown ({type(exc).__name__}: {exc}); the previous project is still open"
             self.banner.show_message(message)
             QMessageBox.warning(self, "Could not open the project", message)
             return False
+        self.task_editor.clear_history()  # shown for good: the old strings' edits no longer apply
+        self._set_dirty(False)
         return True
 
     def _show_project(self, project: Project, path: Path | None, strict: bool = True) -> None:
@@ -604,11 +610,12 @@ class MainWindow(QMainWindow):
 
         ``strict`` False (putting back the previous project): a view that fails is logged and
         skipped, so the strings, configuration, history and file are back whatever the views do.
+        The strings' undo history and the modified flag are left to set_project.
         """
         self.session.reset()
         self._path = path
         self._name, self._description = project.name, project.description
-        self.task_editor.set_task(project.task)
+        self.task_editor.set_task(project.task, keep_history=True)
         self.config_panel.set_config(project.model, project.train)
         self._history = list(project.history)
         self._history_key = history_key(project.task, project.model, project.train)
@@ -621,7 +628,6 @@ class MainWindow(QMainWindow):
             lambda: self.film_strip.set_history(self._history),
             lambda: self.gradient_flow.add_results(self._history),
             self.banner.hide,
-            lambda: self._set_dirty(False),
             self._revalidate,
             self._update_status,
         )

@@ -536,11 +536,21 @@ class TaskEditor(QWidget):
         """The stack every edit of this editor goes through."""
         return self._stack
 
-    def set_task(self, task: Task) -> None:
-        """Replace everything (New / Open / preset): select pair 0 and clear the undo history."""
+    def set_task(self, task: Task, keep_history: bool = False) -> None:
+        """Replace everything (New / Open / preset): select pair 0 and clear the undo history.
+
+        ``keep_history``: leave the undo history as it is, for an owner that clears it with
+        clear_history() once the new task is shown for good, or puts the old task back.
+        """
+        self._seal_merging()
+        if not keep_history:
+            self._stack.clear()
+        self._apply(_State(task, 0 if task.pairs else -1, chip=-1), initial=False, emit=False)
+
+    def clear_history(self) -> None:
+        """Forget every undo step."""
         self._seal_merging()
         self._stack.clear()
-        self._apply(_State(task, 0 if task.pairs else -1, chip=-1), initial=False, emit=False)
 
     def task(self) -> Task:
         """The task as the user has edited it."""

@@ -1162,10 +1162,35 @@ def test_a_failure_while_showing_an_opened_project_puts_the_previous_one_back(
     assert _window_state(w) == before
     assert child(w, QLineEdit, "inputEdit").text() == "hellx"
     assert str(other.resolve()) not in w.recent_files()
+    w.act_undo.trigger()  # the strings' undo history is kept too
+    assert child(w, QLineEdit, "inputEdit").text() == "hello" and w.isWindowModified()  # the epochs still differ
+    w.act_redo.trigger()
+    assert child(w, QLineEdit, "inputEdit").text() == "hellx"
 
     monkeypatch.undo()  # once the view works again, the same file opens
     assert w.open_project(other)
     assert w.task() == get_preset("rnn-onehot").project.task and len(w.history()) == 2
+
+
+def test_after_a_failed_open_undoing_back_to_the_saved_strings_leaves_nothing_to_save(
+    qtbot, make_window, tmp_path: Path, monkeypatch, warnings_shown: list[str]
+) -> None:
+    w = make_window()
+    assert w._save_to(tmp_path / "mine.json")
+    edit = child(w, QLineEdit, "inputEdit")
+    replace_text(qtbot, edit, "hellx")
+    assert w.isWindowModified()
+    other = tmp_path / "other.json"
+    save_project(get_preset("rnn-onehot").project, other)
+    monkeypatch.setattr(w.loss_panel, "set_history", lambda results: 1 / 0)
+    assert not w.open_project(other)
+    assert edit.text() == "hellx" and w.isWindowModified() and w.windowTitle().startswith("mine.json")
+    while w.act_undo.isEnabled():
+        w.act_undo.trigger()
+    assert edit.text() == "hello" and not w.isWindowModified()  # as saved: Quit need not ask
+    monkeypatch.undo()
+    assert w.open_project(other)  # shown for good: the old strings' edits are gone with them
+    assert not w.act_undo.isEnabled() and not w.isWindowModified()
 
 
 def test_main_py_with_a_bad_file_opens_the_window_with_the_default_preset_and_the_reason(
