@@ -583,7 +583,7 @@ class LossPanel(QWidget):
         self._bar.addWidget(self.png_button)
         self._bar.addWidget(self.csv_button)
         self._below = QHBoxLayout()
-        self._below.setContentsMargins(8, 0, 4, 2)
+        self._below.setContentsMargins(0, 0, 0, 0)  # empty, it takes no room (margins when it holds the read-out)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -710,9 +710,11 @@ class LossPanel(QWidget):
         if below:
             bar.removeWidget(self._readout_slot)
             bar.insertStretch(2, 1)  # the export buttons stay on the right
+            self._below.setContentsMargins(8, 0, 4, 2)
             self._below.addWidget(self._readout_slot, 1)
         else:
             self._below.removeWidget(self._readout_slot)
+            self._below.setContentsMargins(0, 0, 0, 0)
             bar.takeAt(2)  # the stretch put there
             bar.insertWidget(2, self._readout_slot, 1)
 
