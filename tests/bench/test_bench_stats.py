@@ -1,4 +1,4 @@
-"""The benchmarks' confidence interval for a median: what the README's "the median lies in ..." rests on."""
+"""The benchmarks' confidence interval for a median, which the README's and bench/RESULTS.md's intervals rest on."""
 
 import math
 import random
@@ -50,7 +50,7 @@ def _binomial_confidence(n: int, k: int) -> float:
         (2, 0.95, 0),
         (6, 0.95, 0),  # the fewest rounds whose whole range reaches 95%
         (12, 0.95, 2),  # the 3rd to the 10th
-        (82, 0.95, 31),  # the 32nd to the 51st: the README's pooled rounds
+        (82, 0.95, 31),  # the 32nd to the 51st: pooled rounds in bench/RESULTS.md
         (20, 0.90, 5),  # 0.959 is also the narrowest at 90%: k = 6 gives 0.885
         (20, 0.80, 6),
     ],
