@@ -1,5 +1,6 @@
 """The labels that change during a run: what they show at a given width."""
 
+import pytest
 from PySide6.QtCore import Qt
 
 from rnnstudio.ui.steady import ElidedLabel
@@ -11,11 +12,16 @@ def width_of(label: ElidedLabel, text: str) -> int:
     return label.fontMetrics().horizontalAdvance(text)
 
 
-def test_an_elided_label_shows_the_longest_form_that_fits_and_elides_only_the_shortest(qtbot):
+@pytest.fixture
+def label(qtbot) -> ElidedLabel:
     label = ElidedLabel()
     qtbot.addWidget(label)
     label.show()  # a hidden widget gets its resize events only when shown
     qtbot.waitExposed(label)
+    return label
+
+
+def test_an_elided_label_shows_the_longest_form_that_fits_and_elides_only_the_shortest(label):
     label.set_tip("Epoch, loss and accuracy")
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
     label.setText(FORMS[0], FORMS[1:])
@@ -37,11 +43,7 @@ def test_an_elided_label_shows_the_longest_form_that_fits_and_elides_only_the_sh
     assert label.toolTip().startswith(FORMS[0])
 
 
-def test_an_elided_label_with_one_form_elides_it(qtbot):
-    label = ElidedLabel()
-    qtbot.addWidget(label)
-    label.show()  # a hidden widget gets its resize events only when shown
-    qtbot.waitExposed(label)
+def test_an_elided_label_with_one_form_elides_it(label):
     label.setText("Finished 3000 epochs; loss 5.794e-06, predicted ohlol")
     label.resize(width_of(label, "Finished 3000 epochs"), label.height())
     assert label.shown_text().startswith("Finished") and label.shown_text().endswith("…")
