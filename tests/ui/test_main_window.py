@@ -1172,6 +1172,26 @@ def test_a_failure_while_showing_an_opened_project_puts_the_previous_one_back(
     assert w.task() == get_preset("rnn-onehot").project.task and len(w.history()) == 2
 
 
+@pytest.mark.parametrize("how", ["New", "preset", "Open"])
+def test_new_a_preset_or_open_starts_an_empty_undo_history(qtbot, make_window, tmp_path: Path, how: str) -> None:
+    # Undo after Open must not put the previous project's strings into the new one.
+    w = make_window()
+    other = tmp_path / "other.json"
+    save_project(get_preset("rnn-onehot").project, other)
+    edit = child(w, QLineEdit, "inputEdit")
+    replace_text(qtbot, edit, "hellx")
+    assert w.act_undo.isEnabled()
+    if how == "New":
+        w.act_new.trigger()
+    elif how == "preset":
+        w.load_preset("rnncell-onehot")
+    else:
+        assert w.open_project(other)
+    assert edit.text() == "hello" and not w.isWindowModified()
+    assert not w.act_undo.isEnabled() and not w.act_redo.isEnabled()
+    assert not w.task_editor.undo_stack().canUndo()
+
+
 def test_after_a_failed_open_undoing_back_to_the_saved_strings_leaves_nothing_to_save(
     qtbot, make_window, tmp_path: Path, monkeypatch, warnings_shown: list[str]
 ) -> None:
