@@ -494,10 +494,10 @@ class LossPlot(pg.PlotWidget):
         forms = (
             f"{prefix}epoch {epoch}   loss {loss}   accuracy {accuracy}",
             f"{prefix}epoch {epoch}  loss {loss}  acc. {accuracy}",
-            f"epoch {epoch}  loss {loss}  acc. {accuracy}",
+            f"{prefix or 'epoch '}{epoch}  loss {loss}  acc. {accuracy}",  # "latest" tells it from a hover
             f"{epoch}: {loss}, {accuracy}",
         )
-        return tuple(dict.fromkeys(forms))  # the hover's forms have no prefix to drop
+        return tuple(dict.fromkeys(forms))  # a hover's second and third forms are the same
 
     # --------------------------------------------------------------- export
     def export_png(self, path: str) -> None:

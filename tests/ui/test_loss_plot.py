@@ -442,6 +442,8 @@ def test_a_narrow_panel_gives_the_read_out_a_row_of_its_own_and_shortens_it_befo
     loss = whole.split("loss ")[1].split()[0]
     assert not panel.readout_below() and label.shown_text() == whole
     assert label.mapTo(panel, label.rect().topLeft()).y() < panel.png_button.geometry().bottom()
+    bar_bottom = panel.png_button.geometry().bottom() + panel._bar.contentsMargins().bottom()
+    assert panel.plot.geometry().top() == bar_bottom + 1  # the empty row for the read-out takes no room
     assert label.toolTip().startswith("Epoch, loss and accuracy")
     assert label.textInteractionFlags() & Qt.TextSelectableByMouse  # whole: the numbers can be selected
 
@@ -465,6 +467,7 @@ def test_a_narrow_panel_gives_the_read_out_a_row_of_its_own_and_shortens_it_befo
     QApplication.processEvents()
     assert not panel.readout_below() and label.shown_text() == whole
     assert label.textInteractionFlags() & Qt.TextSelectableByMouse
+    assert panel.plot.geometry().top() == bar_bottom + 1
 
 
 def test_the_read_outs_shorter_forms_keep_the_epoch_the_loss_and_the_accuracy(panel, qtbot) -> None:
@@ -476,3 +479,7 @@ def test_the_read_outs_shorter_forms_keep_the_epoch_the_loss_and_the_accuracy(pa
     widths = [len(form) for form in (plot.readout_text(), *forms)]
     assert widths == sorted(widths, reverse=True) and len(set(widths)) == len(widths)  # each one shorter
     assert all("1.250e-05" in form and "100.0%" in form for form in forms)
+    assert all(form.startswith("latest: ") for form in forms[:-1])  # told apart from a hover
+    plot._set_hover(0)
+    assert plot.readout_text() == "epoch 1   loss 6.8543   accuracy 40.0%"
+    assert plot.readout_shorter() == ("epoch 1  loss 6.8543  acc. 40.0%", "1: 6.8543, 40.0%")
