@@ -240,9 +240,10 @@ def _combo(items: Sequence[tuple[str, str]], name: str) -> QComboBox:
 
 def _draw_placeholder_as_text(combo: QComboBox) -> None:
     """Draw the combo box's placeholder in its text colour (Qt draws it grey, like a disabled box's text)."""
-    palette = combo.palette()
+    shown = combo.palette()
+    palette = QPalette()  # only the placeholder's colour set: every other role resolves as before
     for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled):
-        palette.setColor(group, QPalette.ColorRole.PlaceholderText, palette.color(group, QPalette.ColorRole.ButtonText))
+        palette.setColor(group, QPalette.ColorRole.PlaceholderText, shown.color(group, QPalette.ColorRole.ButtonText))
     combo.setPalette(palette)
 
 
