@@ -50,7 +50,7 @@ def _binomial_confidence(n: int, k: int) -> float:
         (2, 0.95, 0),
         (6, 0.95, 0),  # the fewest rounds whose whole range reaches 95%
         (12, 0.95, 2),  # the 3rd to the 10th
-        (82, 0.95, 31),  # the 32nd to the 51st: pooled rounds in bench/RESULTS.md
+        (82, 0.95, 31),  # the 32nd to the 51st of 82 rounds
         (20, 0.90, 5),  # 0.959 is also the narrowest at 90%: k = 6 gives 0.885
         (20, 0.80, 6),
     ],
