@@ -45,11 +45,39 @@ def create_application(argv: list[str] | None = None):
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     configure_pyqtgraph()
+    keep_light_theme(app)
     # The training thread gives up the GIL in every backward pass; with Python's default 5 ms
     # switch interval it then waits up to 5 ms to get it back whenever the GUI thread is
     # painting, several times an epoch's length. A short interval hands it back quickly.
     sys.setswitchinterval(SWITCH_INTERVAL)
     return app
+
+
+def keep_light_theme(app) -> None:
+    """Keep the window light on a dark desktop: its colours are drawn for a light theme.
+
+    The plots, the heatmaps, the predictions' right/wrong colours and the panels' own colours
+    (ui/style.py) are fixed, and on a dark palette some of them went unreadable (the encoding
+    preview's grey notes on dark grey) while others stayed white beside dark panels. So the app
+    asks the platform for its light scheme; where the platform gives a dark palette all the same,
+    now or on a later switch, it gets Fusion's light one.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyleFactory
+
+    hints = app.styleHints()
+    hints.setColorScheme(Qt.ColorScheme.Light)
+
+    def lighten() -> None:
+        if app.palette().color(QPalette.ColorRole.Window).lightness() < 128:
+            app.setPalette(QStyleFactory.create("Fusion").standardPalette())
+
+    lighten()
+    if not app.property("rnnstudioKeepsLight"):  # once per application, however often it is set up
+        app.setProperty("rnnstudioKeepsLight", True)
+        # Queued: the platform may set its new palette after it announces the new scheme.
+        hints.colorSchemeChanged.connect(lighten, Qt.ConnectionType.QueuedConnection)
 
 
 def freeze_startup_objects() -> None:
