@@ -159,6 +159,9 @@ class LossPlot(pg.PlotWidget):
             axis.setTextPen(pg.mkPen(TEXT_COLOUR, width=1))
         item.setLabel("bottom", "epoch", color=TEXT_COLOUR)
         item.setLabel("left", "loss", color=LOSS_COLOUR)
+        # A diverging run's losses reach 1e11 and more: pyqtgraph would label the axis "loss (x1e+12)"
+        # and, on the log scale, scale the exponents too (ticks 10^-12 .. 1 for losses 1 .. 1e12).
+        item.getAxis("left").enableAutoSIPrefix(False)
         item.showAxis("right")
         item.setLabel("right", "accuracy", color=ACCURACY_COLOUR)
 

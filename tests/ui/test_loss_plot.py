@@ -483,3 +483,29 @@ def test_the_read_outs_shorter_forms_keep_the_epoch_the_loss_and_the_accuracy(pa
     plot._set_hover(0)
     assert plot.readout_text() == "epoch 1   loss 6.8543   accuracy 40.0%"
     assert plot.readout_shorter() == ("epoch 1  loss 6.8543  acc. 40.0%", "1: 6.8543, 40.0%")
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def test_a_diverging_runs_log_axis_reads_its_losses_with_no_scale_factor(qtbot):
+    # Losses of 1 .. 1e11 were labelled "loss (x1e+12)" with ticks 10^-12 .. 1 on the log scale.
+    panel = LossPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 450)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append([EpochResult(e, 1.35 * 10 ** (e * 11 / 200), 0.4, ("lllll",), 0.0) for e in range(1, 201)])
+    axis = panel.plot.plotItem.getAxis("left")
+    for log in (False, True):
+        panel.set_log_scale(log)
+        QApplication.processEvents()
+        assert "x1e" not in axis.labelString() and "loss" in axis.labelString()
+        lo, hi = axis.range
+        spacing, values = axis.tickValues(lo, hi, axis.geometry().height())[0]  # the major ticks
+        labels = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+        if log:  # view units are log10 of the loss
+            assert labels == [("1" if v == 0 else f"10{str(int(v)).translate(SUPERSCRIPTS)}") for v in values]
+            assert max(values) >= 10
+        else:
+            assert max(float(label) for label in labels) >= 1e11
