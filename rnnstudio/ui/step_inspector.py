@@ -69,8 +69,11 @@ _HEADER, _INPUT, _HIDDEN, _PROBS, _PREDICTED, _TARGET, _LOSS = (
 
 
 def scale_text(value: float) -> str:
-    """A colour scale's half-range for people: 1, 1.85, 120, 1,234 (never 1.2e+02)."""
-    return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+    """A colour scale's half-range for people: 1, 1.85, 120, 1,234, 723,249 (never 1.2e+02); a
+    diverged run's millions and beyond as 2.76e+06 or 7.23e+35, not 36 digits across the legend."""
+    if 1000 <= value < 1e6:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 @dataclass

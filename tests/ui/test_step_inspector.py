@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -304,6 +305,28 @@ def test_a_wider_scale_in_the_legend_moves_it_to_a_line_of_its_own_and_reads_pla
     assert view.top_lines() == 2  # the wider legend no longer fits beside the controls
     QApplication.processEvents()
     assert len(view.legend.lines()) == 1  # on its own line, whole
+
+
+@pytest.mark.parametrize(
+    ("scale", "pattern"),
+    [
+        (1234.0, r"1,\d{3}"),
+        (723_249.0, r"7\d\d,\d{3}"),
+        (2_759_698.0, r"2\.\d\de\+06"),
+        (7.2324862e35, r"7\.\d\de\+35"),
+    ],
+)
+def test_a_diverged_runs_scale_reads_as_a_short_number_and_the_legend_stays_whole(qtbot, run, scale, pattern) -> None:
+    # A diverged run's legend read "−723,248,621,808,877,087,567,770,382,097,186,816 …", cut at the edge.
+    _, inferences = run
+    view = make_view(qtbot)
+    inf = inferences[30]
+    view.resize(900, 360)
+    view.set_inference(replace(inf, hidden=inf.hidden * scale), 30)
+    entry = view.legend.entries()[0]
+    assert re.fullmatch(f"−{pattern}", entry.low) and re.fullmatch(f"\\+{pattern}", entry.high), entry
+    QApplication.processEvents()
+    assert len(view.legend.lines()) == 1  # the whole legend on one line of a 900 px view
 
 
 def _one_line_width(view: StepInspector) -> int:
