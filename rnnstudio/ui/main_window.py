@@ -965,6 +965,7 @@ class MainWindow(QMainWindow):
         self._last_outcome = None
         self.banner.hide()
         if self.session.start(task, model, train, steps=steps):
+            self.task_editor.end_typing_step()  # undo after the run can go back to the strings it trained on
             self.loss_panel.set_x_goal(self._run_target_epoch)
             self.state_label.setText("Starting…" if fresh else "Continuing from the current weights…")
             self._mark_changed()

@@ -547,6 +547,10 @@ class TaskEditor(QWidget):
             self._stack.clear()
         self._apply(_State(task, 0 if task.pairs else -1, chip=-1), initial=False, emit=False)
 
+    def end_typing_step(self) -> None:
+        """The next typing starts an undo step of its own (a run trained on the strings as they are)."""
+        self._seal_merging()
+
     def clear_history(self) -> None:
         """Forget every undo step."""
         self._seal_merging()

@@ -1172,6 +1172,27 @@ def test_a_failure_while_showing_an_opened_project_puts_the_previous_one_back(
     assert w.task() == get_preset("rnn-onehot").project.task and len(w.history()) == 2
 
 
+def test_typing_after_a_run_is_an_undo_step_of_its_own(qtbot, make_window) -> None:
+    # Typing before and after a run merged into one step: undo skipped the strings the run trained on.
+    w = make_window()
+    child(w, QSpinBox, "epochsSpin").setValue(5)
+    target = child(w, QLineEdit, "targetEdit")
+    target.setFocus()
+    target.end(False)
+    qtbot.keyClick(target, Qt.Key_Backspace)
+    qtbot.keyClicks(target, "x")  # "ohlox"
+    train_to_end(qtbot, w)
+    target.setFocus()
+    target.end(False)
+    qtbot.keyClick(target, Qt.Key_Backspace)
+    qtbot.keyClicks(target, "z")
+    assert target.text() == "ohloz"
+    w.act_undo.trigger()
+    assert target.text() == "ohlox"  # the strings the run trained on
+    w.act_undo.trigger()
+    assert target.text() == "ohlol"
+
+
 @pytest.mark.parametrize("how", ["New", "preset", "Open"])
 def test_new_a_preset_or_open_starts_an_empty_undo_history(qtbot, make_window, tmp_path: Path, how: str) -> None:
     # Undo after Open must not put the previous project's strings into the new one.
