@@ -861,13 +861,26 @@ class MainWindow(QMainWindow):
         if task.pairs and not task_problems:
             seq_len = max(len(p.input) for p in task.pairs)
             self.shapes_view.set_configuration(model, vocab_size, len(task.pairs), seq_len)
-        n_targets = sum(len(p.target) for p in task.pairs)
-        if vocab_size > 1 and task.pairs:
-            self.loss_panel.set_chance_loss(chance_loss(vocab_size, n_targets, len(task.pairs), train.loss_reduction))
-        else:
-            self.loss_panel.set_chance_loss(None)
+        self._update_chance_line()
         self._update_actions()
         self._update_ready_text()
+
+    def _update_chance_line(self) -> None:
+        """The chance loss of the run the plot shows; with no run shown, of the one Train would start.
+
+        Edits after a run leave its curve on the plot: the line stays that run's, not the edits'.
+        """
+        if self._history_key is not None and (self._history or self.session.is_active()):
+            pairs, chars, _model, train = self._history_key
+            vocab_size = len(chars)
+        else:
+            task, train = self.task(), self.train_config()
+            pairs, vocab_size = task.pairs, len(task.vocabulary())
+        if vocab_size > 1 and pairs:
+            n_targets = sum(len(p.target) for p in pairs)
+            self.loss_panel.set_chance_loss(chance_loss(vocab_size, n_targets, len(pairs), train.loss_reduction))
+        else:
+            self.loss_panel.set_chance_loss(None)
 
     @Slot()
     def _on_session_warmed_up(self) -> None:
@@ -982,6 +995,7 @@ class MainWindow(QMainWindow):
         self._history.clear()
         self._history_key = history_key(task, model, train)
         self._start_fresh_views(task, model)
+        self._update_chance_line()
         self.gradient_flow.set_clipping(train.clip_grad_norm)
 
     @Slot()
@@ -1016,6 +1030,7 @@ class MainWindow(QMainWindow):
         self.session.reset()
         self._history.clear()
         self._start_fresh_views(self._run_task or self.task(), None)
+        self._update_chance_line()  # no run shown: the line of the one Train would start
         self._last_outcome = None
         self._forget_run_figures()
         self.banner.hide()

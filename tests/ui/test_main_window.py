@@ -1172,6 +1172,23 @@ def test_a_failure_while_showing_an_opened_project_puts_the_previous_one_back(
     assert w.task() == get_preset("rnn-onehot").project.task and len(w.history()) == 2
 
 
+def test_the_chance_line_belongs_to_the_run_on_the_plot_not_to_later_edits(qtbot, make_window) -> None:
+    # After a hello -> ohlol run, typing "hellx" moved the dashed line to ln 5 under the |V| = 4 curve.
+    import math
+
+    w = make_window()
+    chance = w.loss_panel.plot._chance_line
+    child(w, QSpinBox, "epochsSpin").setValue(5)
+    assert chance.value() == pytest.approx(math.log(4))
+    train_to_end(qtbot, w)
+    replace_text(qtbot, child(w, QLineEdit, "inputEdit"), "hellx")  # |V| = 5 now, the curve still |V| = 4's
+    assert len(w.history()) == 5 and chance.value() == pytest.approx(math.log(4))
+    w.act_reset.trigger()  # the run leaves the plot: the line is the next run's
+    assert w.history() == [] and chance.value() == pytest.approx(math.log(5))
+    train_to_end(qtbot, w)
+    assert chance.value() == pytest.approx(math.log(5))
+
+
 def test_typing_after_a_run_is_an_undo_step_of_its_own(qtbot, make_window) -> None:
     # Typing before and after a run merged into one step: undo skipped the strings the run trained on.
     w = make_window()
