@@ -906,6 +906,11 @@ class MainWindow(QMainWindow):
     def _on_editor_task_changed(self, task: Task) -> None:
         self.setWindowModified(self._changed_outside_undo or not self.task_editor.undo_stack().isClean())
         self._revalidate()
+        if self._run_model is None and not self._history and not self.session.is_active():
+            # No run shown (no weights, no epochs): the views show the strings the next run will
+            # train on, not a run that never happened ("edited since the run", the old targets).
+            self._start_fresh_views(task, None)
+            return
         # The same row may now hold another pair (one above it was removed): follow the content.
         self._on_editor_selection_changed(self.task_editor.selected_pair())
 

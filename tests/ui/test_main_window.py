@@ -1405,6 +1405,27 @@ def test_undo_redo_export_and_about_name_their_keys_and_no_two_actions_share_one
     assert sorted({k for k in taken if taken.count(k) > 1}) == []
 
 
+def test_before_any_run_the_views_show_the_strings_as_edited_not_a_run_that_never_happened(qtbot, make_window) -> None:
+    # A fresh window, the pair edited, no training: the film-strip said "edited since the run" and the
+    # predictions log's header still read "→ ohlol".
+    from PySide6.QtCore import Qt as QtNS
+
+    w = make_window()
+    w.show_view(w.film_strip)
+    replace_text(qtbot, w.task_editor.input_edit, "abcd")
+    replace_text(qtbot, w.task_editor.target_edit, "dcba")
+    assert (w.film_strip.input_text(), w.film_strip.target()) == ("abcd", "dcba")
+    assert w.film_strip.note() == "" and "run" not in w.film_strip.caption_text()
+    header = w.prediction_log.model().headerData(3, QtNS.Horizontal, QtNS.DisplayRole)
+    assert header == "→ dcba"
+    assert w.focusWidget() is w.task_editor.target_edit  # typing goes on where it was
+    train_to_end(qtbot, w)
+    assert w.history()[-1].predictions[0] and w.film_strip.row_count() > 0
+    replace_text(qtbot, w.task_editor.target_edit, "dcbx")  # after a run: its views stay, and say so
+    assert "edited since the run" in w.film_strip.note()
+    assert w.prediction_log.model().headerData(3, QtNS.Horizontal, QtNS.DisplayRole) == "→ dcba"
+
+
 def test_a_pair_not_in_the_run_is_named_as_such_with_the_right_reason(qtbot, make_window) -> None:
     from rnnstudio.core.sequences import Task
 
