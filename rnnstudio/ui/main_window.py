@@ -942,7 +942,10 @@ class MainWindow(QMainWindow):
         state = self.session.state
         active = state != IDLE
         valid = not self._problems
-        can_continue = self.session.can_continue(self.task(), self.model_config(), self.train_config())
+        # Weights stopped before their first epoch are as fresh as a new run's (the same seed): "Train".
+        can_continue = bool(self._history) and self.session.can_continue(
+            self.task(), self.model_config(), self.train_config()
+        )
         self.act_train.setText("&Continue" if can_continue and not active else "&Train")
         self.act_train.setEnabled(not active and valid)
         self.act_pause.setEnabled(state in (RUNNING, PAUSED))
@@ -985,7 +988,8 @@ class MainWindow(QMainWindow):
         if self.session.start(task, model, train, steps=steps):
             self.task_editor.end_typing_step()  # undo after the run can go back to the strings it trained on
             self.loss_panel.set_x_goal(self._run_target_epoch)
-            self.state_label.setText("Starting…" if fresh else "Continuing from the current weights…")
+            continuing = not fresh and bool(self._history)
+            self.state_label.setText("Continuing from the current weights…" if continuing else "Starting…")
             self._mark_changed()
         self._update_status()
 

@@ -481,6 +481,19 @@ def test_divergence_is_reported_with_advice(qtbot, make_window) -> None:
     assert w.banner.isVisible() and "try a lower learning rate" in w.banner.label.text()
 
 
+def test_a_run_stopped_before_its_first_epoch_leaves_train_not_continue(qtbot, make_window) -> None:
+    # F5 then Shift+F5 at once: "Stopped after epoch 0", and the button read Continue with nothing trained.
+    w = make_window()
+    with qtbot.waitSignal(w.session.run_ended, timeout=60_000):
+        w.act_train.trigger()
+        w.act_stop.trigger()  # before the worker has trained an epoch
+    assert w.history() == []
+    assert w.act_train.text().replace("&", "") == "Train" and w.act_train.toolTip().startswith("Train from fresh")
+    train_to_end(qtbot, w)
+    assert len(w.history()) == w.train_config().epochs and w.history()[-1].predictions == ("ohlol",)
+    assert w.act_train.text().replace("&", "") == "Continue"
+
+
 def test_closing_during_a_run_stops_and_joins_the_worker(qtbot, make_window) -> None:
     w = make_window()
     child(w, QSpinBox, "epochsSpin").setValue(1_000_000)
