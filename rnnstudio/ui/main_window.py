@@ -659,7 +659,9 @@ class MainWindow(QMainWindow):
         if not self.set_project(project, Path(path)):
             return False
         self._add_recent(str(Path(path).resolve()))
-        self.state_label.setText(f"Opened {Path(path).name}")
+        opened = f"Opened {Path(path).name}"
+        self.state_label.setText(f"{opened}: {self._problems_text()}" if self._problems else opened)
+        self._showing_problems = bool(self._problems)  # fixing them then says "Ready to train"
         return True
 
     def save(self) -> bool:
@@ -887,14 +889,17 @@ class MainWindow(QMainWindow):
         # torch is loaded now: the device list can say at once whether "cuda" would work.
         self.config_panel.set_cuda_available(self.cuda_available())
 
+    def _problems_text(self) -> str:
+        n = len(self._problems)
+        return f"{n} problem{'s' if n > 1 else ''} to fix before training (marked in red)"
+
     def _update_ready_text(self) -> None:
         """While idle, the status says whether training can start (outcomes and file news stay until then)."""
         if self.session.is_active():
             return
         text = self.state_label.text()
         if self._problems:
-            n = len(self._problems)
-            self.state_label.setText(f"{n} problem{'s' if n > 1 else ''} to fix before training (marked in red)")
+            self.state_label.setText(self._problems_text())
             self._showing_problems = True
         elif self._showing_problems:
             self.state_label.setText("Ready to train (F5)")

@@ -481,6 +481,20 @@ def test_divergence_is_reported_with_advice(qtbot, make_window) -> None:
     assert w.banner.isVisible() and "try a lower learning rate" in w.banner.label.text()
 
 
+def test_opening_a_file_with_problems_says_so_in_the_status_bar(qtbot, make_window, tmp_path: Path) -> None:
+    # It said only "Opened mismatched.json", with Train disabled and no word why.
+    from rnnstudio.core.sequences import Task
+
+    w = make_window()
+    path = tmp_path / "mismatched.json"
+    save_project(replace(get_preset("rnn-embedding").project, task=Task.of([("hello", "ohl")])), path)
+    assert w.open_project(path)
+    assert not w.act_train.isEnabled()
+    assert w.state_label.text().startswith("Opened mismatched.json: 1 problem to fix before training")
+    replace_text(qtbot, child(w, QLineEdit, "targetEdit"), "ohlol")
+    assert w.act_train.isEnabled() and w.state_label.text() == "Ready to train (F5)"
+
+
 def test_a_run_stopped_before_its_first_epoch_leaves_train_not_continue(qtbot, make_window) -> None:
     # F5 then Shift+F5 at once: "Stopped after epoch 0", and the button read Continue with nothing trained.
     w = make_window()
