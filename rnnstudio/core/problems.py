@@ -26,7 +26,8 @@ class Problem:
         if self.pair is not None:
             where.append(f"pair {self.pair + 1}")
         if self.field in ("input", "target") or self.pair is None:
-            where.append(self.field.replace("_", " "))
+            # "hidden size" in the window; "model.hidden_size" in a file keeps the key as it is written there
+            where.append(self.field if "." in self.field else self.field.replace("_", " "))
         if self.position is not None:
             where.append(f"position {self.position + 1}")
         return f"{', '.join(where)}: {self.message}"

@@ -199,7 +199,7 @@ def test_bad_json_before_the_end_is_corrupt_not_truncated(text: str) -> None:
         ('{"schema_version": 1, "pairs": "hello"}', "'pairs' must be a list"),
         ('{"schema_version": 1, "pairs": [{"input": "ab", "target": 3}]}', "pair 1: input and target must be strings"),
         ('{"schema_version": 1, "pairs": [], "vocab": "abc"}', "'vocab' must be null"),
-        ('{"schema_version": 1, "pairs": [], "model": {"num_layers": "2"}}', "model.num layers: has the wrong type"),
+        ('{"schema_version": 1, "pairs": [], "model": {"num_layers": "2"}}', "model.num_layers: has the wrong type"),
         ('{"schema_version": 1, "pairs": [], "train": {"optimiser": "adam"}}', "unknown field 'optimiser'"),
         (
             '{"schema_version": 1, "pairs": [], "history": [{"epoch": 1, "loss": 1, "accuracy": 0, "predictions": []},'
