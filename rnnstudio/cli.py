@@ -162,6 +162,23 @@ def _naming_flags(error: ValidationError) -> ValidationError:
     return ValidationError([replace(p, field=_FLAGS.get(p.field, p.field)) for p in error.problems])
 
 
+def _ignored_options(args: argparse.Namespace, project: Project) -> list[str]:
+    """The options given on the command line that this configuration does not use, each saying why."""
+    model, train = project.model, project.train
+    stacked = "an RNNCell loop has one layer" if model.cell == "rnncell" else "give --layers 2 or more"
+    ignored = [
+        (args.embedding_size, model.encoding != "embedding", "--embedding-size is used only with an embedding input"),
+        (args.nonlinearity, not model.uses_nonlinearity(), "--nonlinearity: LSTM and GRU have fixed activations"),
+        (args.dropout or None, not model.uses_dropout(), f"--dropout acts between stacked layers ({stacked})"),
+        (
+            args.momentum or None,
+            not train.uses_momentum(),
+            f"--momentum is used only by sgd and rmsprop, not {train.optimizer}",
+        ),
+    ]  # a dropout or momentum of 0 given where it does not apply changes nothing: no warning
+    return [f"{why}; ignored" for given, unused, why in ignored if given is not None and unused]
+
+
 def cmd_presets() -> int:
     """Print the presets, one per line with its description."""
     from .core.presets import DEFAULT_PRESET, presets
@@ -223,6 +240,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     project = project_from_args(args)
     _check(project)
     _check_outputs(args)  # an unwritable output is found now, not after the training it would have kept
+    for warning in _ignored_options(args, project):
+        print(f"rnnstudio: warning: {warning}", file=sys.stderr)
     from .core.trainer import Trainer  # torch loads only now, after the arguments are known good
 
     try:

@@ -183,6 +183,28 @@ def test_bad_arguments_exit_2_with_one_line_naming_the_problem(capsys, argv: lis
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "warnings"),
+    [
+        (["--momentum", "0.9"], ["--momentum is used only by sgd and rmsprop, not adam; ignored"]),
+        (["--encoding", "onehot", "--embedding-size", "5"], ["--embedding-size is used only with an embedding input"]),
+        (["--cell", "gru", "--nonlinearity", "relu"], ["--nonlinearity: LSTM and GRU have fixed activations"]),
+        (["--layers", "1", "--dropout", "0.3"], ["--dropout acts between stacked layers (give --layers 2 or more)"]),
+        (["--optimizer", "sgd", "--momentum", "0.9", "--dropout", "0.2", "--embedding-size", "6"], []),
+        (["--momentum", "0", "--layers", "1", "--dropout", "0"], []),  # zeros change nothing
+    ],
+)
+def test_an_option_the_configuration_does_not_use_is_trained_without_and_named(capsys, argv, warnings) -> None:
+    # `--momentum 0.9` with Adam trained silently without it.
+    assert main(["train", "--preset", "rnn-embedding", "--epochs", "1", *argv]) == 0
+    out, err = capsys.readouterr()
+    assert "Epoch [1/1]" in out
+    lines = err.splitlines()
+    assert len(lines) == len(warnings)
+    for line, warning in zip(lines, warnings, strict=True):
+        assert line.startswith("rnnstudio: warning: ") and warning in line
+
+
 def test_cuda_without_cuda_is_refused_at_the_device_flag_before_training(capsys, monkeypatch) -> None:
     from rnnstudio.core import trainer
 
