@@ -6,6 +6,7 @@ characters; an emoji written with modifiers or joiners is several.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ def describe_char(ch: str) -> str:
         return "' ' (space)"
     if not ch.isprintable():
         return f"U+{ord(ch):04X}"
+    if unicodedata.combining(ch):  # a lone accent would sit on the quote mark: '́'
+        return f"U+{ord(ch):04X} (a combining accent)"
     return f"'{ch}'"
 
 

@@ -32,6 +32,7 @@ from ..core.problems import plural
 from ..core.results import EpochResult
 from . import style
 from .numbers import WIDEST_LOSS, format_loss
+from .vocab_strip import display_char, display_string
 
 #: Data role of a prediction cell: the tuple (predicted, target); target is None when unknown.
 PREDICTION_ROLE = Qt.UserRole + 1
@@ -221,7 +222,8 @@ class PredictionLogModel(QAbstractTableModel):
             target = self._targets[pair]
             if target is None:
                 return f"pair {pair + 1}"
-            return f"→ {target}" if len(self._targets) == 1 else f"pair {pair + 1}: {target}"
+            shown = display_string(target)
+            return f"→ {shown}" if len(self._targets) == 1 else f"pair {pair + 1}: {shown}"
         if role == Qt.ToolTipRole:
             if pair < 0:
                 return (
@@ -278,7 +280,7 @@ class PredictionDelegate(QStyledItemDelegate):
         for ch in text:
             if x > rect.right():
                 break  # long strings: paint only what fits, O(visible) not O(length)
-            w = metrics.horizontalAdvance(ch)
+            w = metrics.horizontalAdvance(display_char(ch))  # a zero-width space takes room, as U+200B
             boxes.append(QRect(x, top, w, height))
             x += w
         return boxes
@@ -351,7 +353,7 @@ class PredictionDelegate(QStyledItemDelegate):
                 text_colour, background = colour
                 painter.fillRect(box, background)
                 painter.setPen(text_colour)
-            painter.drawText(box, Qt.AlignCenter, ch)
+            painter.drawText(box, Qt.AlignCenter, display_char(ch))
         painter.end()
         return pixmap
 
@@ -360,7 +362,7 @@ class PredictionDelegate(QStyledItemDelegate):
         if value is None:
             return super().sizeHint(option, index)
         metrics = QFontMetrics(monospace_font())
-        return QSize(metrics.horizontalAdvance(value[0]) + 2 * self.PADDING, metrics.height() + 6)
+        return QSize(metrics.horizontalAdvance(display_string(value[0])) + 2 * self.PADDING, metrics.height() + 6)
 
 
 class PredictionLogView(QTableView):

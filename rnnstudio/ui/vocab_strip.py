@@ -53,6 +53,11 @@ def display_char(ch: str) -> str:
     return ch
 
 
+def display_string(text: str) -> str:
+    """``text`` with each character drawn as display_char draws it: nothing invisible, no lone accent."""
+    return "".join(display_char(ch) for ch in text)
+
+
 def monospace_font(point_delta: int = 0) -> QFont:
     """The system fixed-width font, so input and target characters line up."""
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

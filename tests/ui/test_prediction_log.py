@@ -409,3 +409,27 @@ def test_tab_leaves_the_log(qtbot):
     qtbot.keyClick(view, Qt.Key.Key_Down)
     qtbot.keyClick(view, Qt.Key.Key_Tab)
     assert after.hasFocus()
+
+
+def test_invisible_characters_are_drawn_visibly_and_a_wrong_one_shows_red(qtbot):
+    # "e" + zero-width space + a lone accent painted as just "e": a wrong invisible character could not be seen.
+    view = make_view(qtbot)
+    model = view.model()
+    model.set_targets(["a\u200b\u0301"])
+    assert model.headerData(3, Qt.Horizontal) == "→ aU+200B\u25cc\u0301"
+    model.append([EpochResult(1, 1.0, 0.3, ("e\u200b\u0301",), 0.0)])
+    index = model.index(0, 3)
+    image, rect = _render_cell(view, index)
+    boxes = view.itemDelegate().char_boxes(rect, "e\u200b\u0301", QFontMetrics(monospace_font()))
+    assert len(boxes) == 3 and all(box.width() > 0 for box in boxes)
+    assert boxes[1].width() > 3 * boxes[0].width()  # drawn as "U+200B"
+    for box, right in zip(boxes, [False, True, True], strict=True):
+        r, g, _ = _mean_rgb(image, box)
+        assert (g > r + 15) if right else (r > g + 15), (box, r, g)
+
+
+def test_a_lone_accent_is_named_by_its_code_in_messages():
+    from rnnstudio.core.vocab import describe_char
+
+    assert describe_char("\u0301") == "U+0301 (a combining accent)"
+    assert describe_char("\u200b") == "U+200B" and describe_char(" ") == "' ' (space)" and describe_char("é") == "'é'"
