@@ -26,6 +26,7 @@ from ..core.results import EpochResult
 from ..core.vocab import describe_char
 from . import style
 from .heatmaps import show_tooltip
+from .vocab_strip import display_string
 
 #: The most epoch rows shown; longer runs are thinned to at most this many.
 MAX_ROWS = 200
@@ -665,7 +666,7 @@ class FilmStrip(QWidget):
         n, shown = len(self._results), len(self._rows)
         head = f"pair {self._pair + 1}" if self._pair >= 0 else "selected pair"
         if self._target or self._input:
-            what = f"{head}: <b>{_html(self._input)}</b> → <b>{_html(self._target)}</b>"
+            what = f"{head}: <b>{_html(display_string(self._input))}</b> → <b>{_html(display_string(self._target))}</b>"
         else:
             what = head
         if self._note:
@@ -678,7 +679,7 @@ class FilmStrip(QWidget):
             e = self.shown_epochs()
             stride = e[2] - e[1] if shown > 3 else e[-1] - e[0]
             rows = f"{shown} of {n} epochs (every {_ordinal(stride)} and the latest), newest at the bottom"
-        self._caption_parts = (self._input, self._target, rows)
+        self._caption_parts = (display_string(self._input), display_string(self._target), rows)
         self._fit_caption()
         self.caption.setToolTip(
             f"{what}<br>{rows}<br>Each row is an epoch, each column a position of the target; a cell is green "

@@ -89,6 +89,7 @@ from .step_inspector import StepInspector
 from .task_editor import TaskEditor
 from .throttle import FrameThrottle, Throttle
 from .try_it import TryItView
+from .vocab_strip import display_string
 
 #: Shortest time between two refreshes of an inside view that follows the latest weights: each
 #: costs an inference in the inspector thread or a heatmap redraw, taken from training's time.
@@ -1179,7 +1180,8 @@ class MainWindow(QMainWindow):
         text = outcome.message[:1].upper() + outcome.message[1:]
         if self._history and outcome.status in (FINISHED, STOPPED):
             last = self._history[-1]
-            text += f"; loss {format_loss(last.loss)}, predicted {' | '.join(last.predictions)}"
+            predicted = " | ".join(display_string(p) for p in last.predictions)  # U+200B, not nothing
+            text += f"; loss {format_loss(last.loss)}, predicted {predicted}"
         self.state_label.setText(text)
         if outcome.status in (DIVERGED, FAILED):
             self.banner.show_message(text, error=True)

@@ -1453,6 +1453,18 @@ def test_before_any_run_the_views_show_the_strings_as_edited_not_a_run_that_neve
     assert w.prediction_log.model().headerData(3, QtNS.Horizontal, QtNS.DisplayRole) == "→ dcba"
 
 
+def test_the_film_strip_names_a_pair_with_invisible_characters_visibly(qtbot, make_window) -> None:
+    # Its caption showed "a​b → b​a" with the zero-width spaces invisible, and a lone accent bare.
+    from rnnstudio.core.sequences import Task
+
+    w = make_window()
+    p = get_preset("rnn-embedding").project
+    w.set_project(replace(p, task=Task.of([("a\u200bb", "b\u0301a")])))
+    w.show_view(w.film_strip)
+    caption = w.film_strip.caption_text()
+    assert "aU+200Bb" in caption and "b\u25cc\u0301a" in caption
+
+
 def test_a_pair_not_in_the_run_is_named_as_such_with_the_right_reason(qtbot, make_window) -> None:
     from rnnstudio.core.sequences import Task
 
