@@ -373,13 +373,17 @@ def test_format_loss_is_compact_at_any_size(value, text):
     assert loss_plot.format_loss(value) == text
 
 
-def test_a_diverged_runs_readout_fits_beside_the_export_buttons(qtbot):
-    # The loss panel's width in the 1440 x 900 window.
+def shown_panel(qtbot, width: int, height: int) -> LossPanel:
     panel = LossPanel()
     qtbot.addWidget(panel)
-    panel.resize(630, 420)
+    panel.resize(width, height)
     panel.show()
     qtbot.waitExposed(panel)
+    return panel
+
+
+def test_a_diverged_runs_readout_fits_beside_the_export_buttons(qtbot):
+    panel = shown_panel(qtbot, 630, 420)  # the loss panel's size in the 1440 x 900 window
     panel.append(
         [EpochResult(1, 6.8543, 0.4, ("lllll",), 0.0), EpochResult(2, 959440530440192.0, 0.4, ("ooooo",), 0.0)]
     )
@@ -490,11 +494,7 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def test_a_diverging_runs_log_axis_reads_its_losses_with_no_scale_factor(qtbot):
     # Losses of 1 .. 1e11 were labelled "loss (x1e+12)" with ticks 10^-12 .. 1 on the log scale.
-    panel = LossPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 450)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = shown_panel(qtbot, 700, 450)
     panel.append([EpochResult(e, 1.35 * 10 ** (e * 11 / 200), 0.4, ("lllll",), 0.0) for e in range(1, 201)])
     axis = panel.plot.plotItem.getAxis("left")
     for log in (False, True):
