@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .core.config import CELLS, DEVICES, ENCODINGS, HEADS, NONLINEARITIES, OPTIMIZERS, REDUCTIONS
-from .core.problems import ValidationError
+from .core.problems import ValidationError, listed
 from .core.project_io import Project, ProjectError
 
 if TYPE_CHECKING:
@@ -299,7 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             return cmd_train(args)
         return _launch([])
-    except (UsageError, ValidationError, ProjectError) as exc:
+    except ValidationError as exc:  # the first few problems: an empty --vocab made every character one
+        print(f"rnnstudio: error: {'; '.join(listed([str(p) for p in exc.problems]))}", file=sys.stderr)
+        return 2
+    except (UsageError, ProjectError) as exc:
         print(f"rnnstudio: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `rnnstudio train | head` closed our stdout: not an error

@@ -215,6 +215,15 @@ def test_cuda_without_cuda_is_refused_at_the_device_flag_before_training(capsys,
     assert err == "rnnstudio: error: --device: CUDA is not available here: use auto or cpu\n"
 
 
+def test_many_problems_are_listed_up_to_five_then_counted(capsys) -> None:
+    # An empty --vocab listed all eleven problems (every character of the pair) on one long line.
+    assert main(["train", "--vocab", ""]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert err.startswith("rnnstudio: error: vocab: the vocabulary is empty; ")
+    assert err.count("is not in the vocabulary") == 4 and err.rstrip().endswith("… and 6 more")
+
+
 def test_several_problems_share_the_one_line(capsys) -> None:
     assert main(["train", "--epochs", "0", "--lr", "nan", "--input", "ab", "--target", "abc"]) == 2
     err = capsys.readouterr().err
