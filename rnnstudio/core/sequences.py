@@ -111,8 +111,16 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
 
 
 def _marks_note(text: str) -> str:
-    """Why a string can count more characters than it shows: a combining mark is one of its own."""
-    mark = next((ch for ch in text if unicodedata.combining(ch)), None)
-    if mark is None:
-        return ""
-    return f" (the accent U+{ord(mark):04X} is typed as a mark of its own after its letter, and counts as a character)"
+    """Why a string can count more characters than it shows: a combining mark is one of its own, and
+    so are an emoji's joiners, variation selectors and skin tones, and invisible format characters."""
+    for ch in text:
+        code = f"U+{ord(ch):04X}"
+        if unicodedata.combining(ch):
+            return f" (the accent {code} is typed as a mark of its own after its letter, and counts as a character)"
+        if ch == "\u200d":
+            return f" (an emoji built with the joiner {code} counts each of its parts and each joiner as a character)"
+        if 0x1F3FB <= ord(ch) <= 0x1F3FF:
+            return f" (the skin tone {code} after an emoji counts as a character of its own)"
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            return f" ({code} is not drawn as a character of its own, but counts as one)"
+    return ""

@@ -158,6 +158,21 @@ def test_length_mismatch_from_a_combining_accent_says_it_counts() -> None:
     assert "U+0301" in problem.message and "counts as a character" in problem.message
 
 
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "joiner U+200D counts each of its parts and each joiner"),
+        ("\U0001f44d\U0001f3fdx", "skin tone U+1F3FD after an emoji counts as a character of its own"),
+        ("a\u200bb", "U+200B is not drawn as a character of its own, but counts as one"),
+        ("\u2764\ufe0fx", "U+FE0F is not drawn as a character of its own, but counts as one"),
+    ],
+)
+def test_length_mismatch_from_an_emojis_parts_or_an_invisible_character_says_what_counts(target, says) -> None:
+    # A family emoji showed one character and counted five, with no word why (the accent had one).
+    (problem,) = Task.of([("ab", target)]).problems()
+    assert f"has {len(target)} characters but its input has 2" in problem.message and says in problem.message
+
+
 @pytest.mark.parametrize(("target", "says"), [("o", "has 1 character but"), ("oh", "has 2 characters but")])
 def test_length_mismatch_counts_characters_in_good_english(target: str, says: str) -> None:
     (problem,) = Task.of([("hello", target)]).problems()
