@@ -665,8 +665,9 @@ class FilmStrip(QWidget):
     def _update_caption(self) -> None:
         n, shown = len(self._results), len(self._rows)
         head = f"pair {self._pair + 1}" if self._pair >= 0 else "selected pair"
-        if self._target or self._input:
-            what = f"{head}: <b>{_html(display_string(self._input))}</b> → <b>{_html(display_string(self._target))}</b>"
+        source, target = display_string(self._input), display_string(self._target)  # U+200B, not nothing
+        if source or target:
+            what = f"{head}: <b>{_html(source)}</b> → <b>{_html(target)}</b>"
         else:
             what = head
         if self._note:
@@ -679,7 +680,7 @@ class FilmStrip(QWidget):
             e = self.shown_epochs()
             stride = e[2] - e[1] if shown > 3 else e[-1] - e[0]
             rows = f"{shown} of {n} epochs (every {_ordinal(stride)} and the latest), newest at the bottom"
-        self._caption_parts = (display_string(self._input), display_string(self._target), rows)
+        self._caption_parts = (source, target, rows)
         self._fit_caption()
         self.caption.setToolTip(
             f"{what}<br>{rows}<br>Each row is an epoch, each column a position of the target; a cell is green "

@@ -121,6 +121,7 @@ class _ExactCurve(pg.PlotDataItem):
 
 #: The read-out of a long run: the panel keeps this much room for it beside the export buttons.
 READOUT_TEMPLATE = "latest: epoch 100000   loss 1.234e-05   accuracy 100.0%"
+_READOUT_GAP = 12  # px between the log toggle and the read-out
 
 
 class LossPlot(pg.PlotWidget):
@@ -581,7 +582,7 @@ class LossPanel(QWidget):
         self._bar = QHBoxLayout()
         self._bar.setContentsMargins(4, 2, 4, 2)
         self._bar.addWidget(self.log_check)
-        self._bar.addSpacing(12)
+        self._bar.addSpacing(_READOUT_GAP)
         self._bar.addWidget(self._readout_slot, 1)
         self._bar.addWidget(self.png_button)
         self._bar.addWidget(self.csv_button)
@@ -700,7 +701,7 @@ class LossPanel(QWidget):
         margins = bar.contentsMargins()
         beside = (
             self.log_check.sizeHint().width()
-            + 12
+            + _READOUT_GAP
             + self.png_button.sizeHint().width()
             + self.csv_button.sizeHint().width()
             + 4 * max(0, bar.spacing())

@@ -944,14 +944,16 @@ class MainWindow(QMainWindow):
         self.load_preset(preset_id)
 
     # ------------------------------------------------------------ run control
+    def _continues(self, task: Task, model: ModelConfig, train: TrainConfig) -> bool:
+        """Whether Train continues trained weights. Weights stopped before their first epoch are as
+        fresh as a new run's (the same seed): that reads "Train", not "Continue"."""
+        return bool(self._history) and self.session.can_continue(task, model, train)
+
     def _update_actions(self) -> None:
         state = self.session.state
         active = state != IDLE
         valid = not self._problems
-        # Weights stopped before their first epoch are as fresh as a new run's (the same seed): "Train".
-        can_continue = bool(self._history) and self.session.can_continue(
-            self.task(), self.model_config(), self.train_config()
-        )
+        can_continue = self._continues(self.task(), self.model_config(), self.train_config())
         self.act_train.setText("&Continue" if can_continue and not active else "&Train")
         self.act_train.setEnabled(not active and valid)
         self.act_pause.setEnabled(state in (RUNNING, PAUSED))
@@ -981,6 +983,7 @@ class MainWindow(QMainWindow):
         if self._problems:
             return
         fresh = not self.session.can_continue(task, model, train)
+        continuing = self._continues(task, model, train)  # before start(): it may take the new key
         # A fresh run empties the history and the views once its trainer is built: a run that
         # fails to start (no CUDA, out of memory) leaves the previous one shown and saveable.
         self._fresh_run = (task, model, train) if fresh else None
@@ -994,7 +997,6 @@ class MainWindow(QMainWindow):
         if self.session.start(task, model, train, steps=steps):
             self.task_editor.end_typing_step()  # undo after the run can go back to the strings it trained on
             self.loss_panel.set_x_goal(self._run_target_epoch)
-            continuing = not fresh and bool(self._history)
             self.state_label.setText("Continuing from the current weights…" if continuing else "Starting…")
             self._mark_changed()
         self._update_status()
