@@ -165,7 +165,41 @@ def _parse_v1(doc: dict) -> Project:
         bad = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
         if bad is not None:
             raise ValueError(f"{where} holds U+{ord(bad):04X}, half of a character: the text is not valid Unicode")
-    return Project(Task(tuple(pairs), vocab), model, train, history, name, description)
+    task = Task(tuple(pairs), vocab)
+    _check_history_fits(history, task)
+    return Project(task, model, train, history, name, description)
+
+
+def _check_history_fits(history: tuple[EpochResult, ...], task: Task) -> None:
+    """A history is saved only with the strings it was trained on: each epoch predicts one string
+    per pair, as long as its target, from the vocabulary. ValueError naming the first entry that
+    does not (a hand edit), which the log would otherwise colour against the wrong targets."""
+    targets = [p.target for p in task.pairs]
+    lengths = [len(t) for t in targets]
+    for i, r in enumerate(history):
+        if [len(p) for p in r.predictions] == lengths:
+            continue
+        where = f"history entry {i + 1} (epoch {r.epoch})"
+        if len(r.predictions) != len(targets):
+            raise ValueError(
+                f"{where} has {plural(len(r.predictions), 'prediction')} for {plural(len(targets), 'pair')}: "
+                "the history is not of this project's strings"
+            )
+        j = next(j for j, p in enumerate(r.predictions) if len(p) != lengths[j])
+        predicted = r.predictions[j]
+        raise ValueError(
+            f"{where}: pair {j + 1}'s prediction {shown(predicted)} has {plural(len(predicted), 'character')} "
+            f"and its target {shown(targets[j])} {lengths[j]}: the history is not of this project's strings"
+        )
+    known = set(task.vocabulary().chars)
+    for i, r in enumerate(history):
+        for j, p in enumerate(r.predictions):
+            stray = next((c for c in p if c not in known), None)
+            if stray is not None:
+                raise ValueError(
+                    f"history entry {i + 1} (epoch {r.epoch}): pair {j + 1}'s prediction {shown(p)} holds "
+                    f"{shown(stray)}, which is not in the vocabulary: a model can only predict its characters"
+                )
 
 
 #: The largest epoch number a history may hold: the views keep epochs in int64 arrays and plot them on

@@ -35,16 +35,21 @@ PACKAGE = Path(__file__).resolve().parents[2] / "rnnstudio"
 
 
 def sample_project(vocab: str | None = "olhe 日本🙂") -> Project:
+    two = vocab is None  # a history predicts one string per pair, as long as its target
     return Project(
-        task=Task.of([("hello", "ohlol"), ("日本 🙂", "🙂 本日")] if vocab is None else [("hello", "ohlol")], vocab),
+        task=Task.of([("hello", "ohlol"), ("日本 🙂", "🙂 本日")] if two else [("hello", "ohlol")], vocab),
         model=ModelConfig(
             cell="lstm", encoding="embedding", embedding_size=5, hidden_size=9, num_layers=2, dropout=0.1
         ),
         train=TrainConfig(optimizer="rmsprop", lr=0.02, momentum=0.3, epochs=12, seed=41, clip_grad_norm=2.0),
         history=(
-            EpochResult(1, 1.3862943611198906, 0.2, ("lllll",), 0.0031, grad_norm=3.25, clipped=True),
-            EpochResult(2, 0.1 + 0.2, 0.4, ("ohlll",), 0.0062),  # a float with no short decimal form
-            EpochResult(3, 1e-300, 1.0, ("ohlol",), 0.0093, grad_norm=0.75, clipped=False),
+            EpochResult(
+                1, 1.3862943611198906, 0.2, ("lllll", "本本本本")[: 1 + two], 0.0031, grad_norm=3.25, clipped=True
+            ),
+            EpochResult(
+                2, 0.1 + 0.2, 0.4, ("ohlll", "🙂本本日")[: 1 + two], 0.0062
+            ),  # a float with no short decimal form
+            EpochResult(3, 1e-300, 1.0, ("ohlol", "🙂 本日")[: 1 + two], 0.0093, grad_norm=0.75, clipped=False),
         ),
         name="My project 🙂",
         description="two lines\nof description",
@@ -417,6 +422,29 @@ def test_history_must_run_forward_and_text_must_be_real_characters() -> None:
     doc["pairs"][0]["input"] = "h\ud800llo"
     with pytest.raises(ProjectError, match="U\\+D800"):
         project_io.project_from_dict(doc, "test.json")
+
+
+@pytest.mark.parametrize(
+    ("predictions", "expected"),
+    [
+        (["lllll", "ohlol"], "history entry 2 (epoch 2) has 2 predictions for 1 pair"),
+        ([], "history entry 2 (epoch 2) has 0 predictions for 1 pair"),
+        (["ohlo"], "pair 1's prediction 'ohlo' has 4 characters and its target 'ohlol' 5"),
+        (["ohlox"], "pair 1's prediction 'ohlox' holds 'x', which is not in the vocabulary"),
+    ],
+    ids=["a pair too many", "no prediction", "one character short", "a character outside the vocabulary"],
+)
+def test_a_history_that_does_not_fit_the_strings_is_refused(predictions: list[str], expected: str) -> None:
+    # Only a hand edit makes one: the app saves a history only with the strings it trained on.
+    doc = project_io.project_to_dict(get_preset("rnn-embedding").project)
+    doc["history"] = [
+        {"epoch": 1, "loss": 1.0, "accuracy": 0.2, "predictions": ["lllll"]},
+        {"epoch": 2, "loss": 0.9, "accuracy": 0.2, "predictions": predictions},
+    ]
+    with pytest.raises(ProjectError, match=re.escape(expected)):
+        project_io.project_from_dict(doc, "test.json")
+    doc["history"][1]["predictions"] = ["ohlol"]
+    assert project_io.project_from_dict(doc, "test.json").history[1].predictions == ("ohlol",)
 
 
 def test_saving_what_json_cannot_hold_is_a_project_error_and_writes_nothing(tmp_path: Path) -> None:
