@@ -175,9 +175,9 @@ def _check_history_fits(history: tuple[EpochResult, ...], task: Task) -> None:
     per pair, as long as its target, from the vocabulary. ValueError naming the first entry that
     does not (a hand edit), which the log would otherwise colour against the wrong targets."""
     targets = [p.target for p in task.pairs]
-    lengths = [len(t) for t in targets]
+    lengths = tuple(map(len, targets))
     for i, r in enumerate(history):
-        if [len(p) for p in r.predictions] == lengths:
+        if tuple(map(len, r.predictions)) == lengths:
             continue
         where = f"history entry {i + 1} (epoch {r.epoch})"
         if len(r.predictions) != len(targets):
@@ -192,6 +192,8 @@ def _check_history_fits(history: tuple[EpochResult, ...], task: Task) -> None:
             f"and its target {shown(targets[j])} {lengths[j]}: the history is not of this project's strings"
         )
     known = set(task.vocabulary().chars)
+    if set("".join(p for r in history for p in r.predictions)) <= known:  # at once, then find which
+        return
     for i, r in enumerate(history):
         for j, p in enumerate(r.predictions):
             stray = next((c for c in p if c not in known), None)
