@@ -47,8 +47,8 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 from bench_stats import median_interval  # noqa: E402 (after the path is set)
+from process_cost import TRAINING_THREAD  # noqa: E402
 
-TRAINING_THREAD = "rnnstudio-train"  # the worker QThread's name as the kernel keeps it
 PROBE_ENV = "RNNSTUDIO_GIL_PROBE"
 PROBE_C = r"""
 #define _GNU_SOURCE

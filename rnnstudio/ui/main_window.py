@@ -38,7 +38,7 @@ from .. import __version__
 from ..core.config import NO_CUDA, ModelConfig, TrainConfig
 from ..core.describe import chance_loss
 from ..core.presets import DEFAULT_PRESET, get_preset, presets
-from ..core.problems import Problem
+from ..core.problems import Problem, plural
 from ..core.project_io import (
     Project,
     ProjectError,
@@ -891,8 +891,7 @@ class MainWindow(QMainWindow):
         self.config_panel.set_cuda_available(self.cuda_available())
 
     def _problems_text(self) -> str:
-        n = len(self._problems)
-        return f"{n} problem{'s' if n > 1 else ''} to fix before training (marked in red)"
+        return f"{plural(len(self._problems), 'problem')} to fix before training (marked in red)"
 
     def _update_ready_text(self) -> None:
         """While idle, the status says whether training can start (outcomes and file news stay until then)."""
