@@ -201,7 +201,12 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # a whole number too large for a float
+        return False
 
 
 def check(model: ModelConfig, train: TrainConfig, vocab_size: int | None) -> None:
@@ -238,7 +243,7 @@ def from_dict(cls: type, data: Any, where: str) -> Any:
             or (isinstance(default, float) and _is_number(value))
             or (default is None and _is_int(value))
         )
-        if isinstance(value, float) and not math.isfinite(value):
+        if (isinstance(value, float) or (isinstance(default, float) and _is_int(value))) and not _is_number(value):
             problems.append(Problem(f"{where}.{name}", f"must be a finite number, not {shown(value)}"))
             continue
         if not ok:

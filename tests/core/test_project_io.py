@@ -480,6 +480,16 @@ def _record(**change) -> dict:
             "a whole number of more than 4,300 digits",
             id="5000-digit integer",
         ),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "train": {"lr": 1' + "0" * 400 + "}}",
+            "train.lr: must be a finite number, not a 401-digit number",
+            id="401-digit learning rate",
+        ),
+        pytest.param(
+            '{"schema_version": 1, "pairs": [], "model": {"dropout": -1' + "0" * 400 + "}}",
+            "model.dropout: must be a finite number, not a 401-digit number",
+            id="401-digit dropout",
+        ),
         pytest.param("[" * 100_000 + "]" * 100_000, "nested too deeply", id="nested 100000 deep"),
         pytest.param(
             '{"schema_version": 1, "pairs": [], "model": {"cell": ' + "[" * 400 + "]" * 400 + "}}",
