@@ -341,10 +341,15 @@ def load_project(path: str | os.PathLike) -> Project:
     """Read a project file; ProjectError for a missing, unreadable, special, oversized, corrupt or newer file."""
     p = Path(path)
     data = _read_project_bytes(p)
+    # RNN Studio writes UTF-8. A file saved again by an editor may have gained a BOM, or become
+    # UTF-16 (Notepad's "Unicode", PowerShell's Out-File): JSON's own detection reads all of them.
+    encoding = json.detect_encoding(data)
     try:
-        text = data.decode("utf-8-sig")  # a BOM some editors add is not part of the document
+        text = data.decode(encoding)
     except UnicodeDecodeError:
         raise ProjectError(f"{p} is not a text file: it is not an RNN Studio project") from None
+    if text.startswith("\ufeff"):  # the BOM of a UTF-16 or UTF-32 file is not part of the document
+        text = text[1:]
     return loads_project(text, str(p))
 
 
@@ -363,7 +368,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 
     A crash or a full disk leaves the old file as it was. OSError carries the reason.
     """
-    p = Path(path)
+    p = Path(os.path.realpath(path))  # through a link, the file it points to: the link stays
     try:  # keep the permissions of the file being replaced; a new file gets the usual ones
         mode = p.stat().st_mode & 0o7777
     except OSError:

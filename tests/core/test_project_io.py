@@ -667,3 +667,25 @@ def test_check_writable_finds_a_folder_files_cannot_be_made_in(tmp_path: Path, m
         str(info.value)
         == f"cannot save {tmp_path / 'p.json'}: the folder {tmp_path} is not writable (Read-only file system)"
     )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_project_saved_again_by_an_editor_in_another_unicode_encoding_opens(tmp_path: Path, encoding: str) -> None:
+    """Notepad's "Unicode" and PowerShell's Out-File write UTF-16; some editors add a BOM to UTF-8."""
+    project = replace(get_preset("rnn-embedding").project, name="naïve 本日")
+    path = tmp_path / "p.rnnproj.json"
+    path.write_bytes(dumps_project(project).encode(encoding))
+    assert load_project(path) == project
+
+
+def test_saving_through_a_link_writes_the_file_it_points_to_and_keeps_the_link(tmp_path: Path) -> None:
+    project = get_preset("rnn-onehot").project
+    (tmp_path / "synced").mkdir()
+    real = tmp_path / "synced" / "p.rnnproj.json"
+    save_project(project, real)
+    link = tmp_path / "link.rnnproj.json"
+    link.symlink_to(real)
+    save_project(replace(project, name="edited"), link)
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert load_project(real).name == "edited"
+    assert sorted(p.name for p in (tmp_path / "synced").iterdir()) == ["p.rnnproj.json"]  # no temporary left
