@@ -402,3 +402,16 @@ def test_a_save_that_fails_after_training_does_not_stop_the_other(tmp_path: Path
     assert err == f"rnnstudio: error: cannot save {weights_path}: No space left on device\n"
     assert [r.epoch for r in load_project(project_path).history] == [1, 2]
     assert not weights_path.exists()
+
+
+def test_ctrl_c_before_training_begins_is_one_line_and_status_130(capsys, monkeypatch) -> None:
+    """torch takes seconds to load and build: a Ctrl+C then printed a page of traceback."""
+    from rnnstudio.core import trainer
+
+    def interrupted(*args, **kwargs) -> None:
+        raise KeyboardInterrupt  # as the signal arrives while the trainer is built
+
+    monkeypatch.setattr(trainer.Trainer, "__init__", interrupted)
+    assert main(["train", "--preset", "rnn-onehot"]) == 130
+    out, err = capsys.readouterr()
+    assert out == "" and err == "rnnstudio: interrupted before training began\n"
