@@ -172,6 +172,64 @@ def test_padding_is_kept_out_of_loss_accuracy_and_predictions(preset_id: str) ->
     assert [len(p) for p in first.predictions] == [5, 2, 3]
 
 
+# Each optimiser, each cell, padding in every batch: the trainer's numbers against plain torch
+# modules seeded as the app seeds, stepped by torch's own optimiser (its default, per-tensor form).
+OPTIMISER_CASES = {
+    "rnn-onehot-2layers-sgd-momentum": (ModelConfig(hidden_size=6, num_layers=2, head="linear"), "sgd", 0.9, "mean"),
+    "lstm-embedding-2layers-rmsprop-momentum": (
+        ModelConfig(cell="lstm", encoding="embedding", hidden_size=6, num_layers=2, head="linear"),
+        "rmsprop",
+        0.5,
+        "sum",
+    ),
+    "gru-onehot-adagrad": (ModelConfig(cell="gru", hidden_size=6, head="linear"), "adagrad", 0.0, "mean"),
+    "rnncell-onehot-rmsprop": (ModelConfig(cell="rnncell", head="none"), "rmsprop", 0.0, "mean"),
+    "lstm-onehot-sgd-sum": (ModelConfig(cell="lstm", hidden_size=5, head="linear"), "sgd", 0.0, "sum"),
+    "gru-embedding-2layers-adam": (
+        ModelConfig(cell="gru", encoding="embedding", hidden_size=6, num_layers=2, head="linear"),
+        "adam",
+        0.0,
+        "mean",
+    ),
+    "rnn-embedding-relu-adagrad": (
+        ModelConfig(encoding="embedding", hidden_size=6, head="linear", nonlinearity="relu"),
+        "adagrad",
+        0.0,
+        "sum",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPTIMISER_CASES))
+def test_every_optimiser_and_cell_trains_as_plain_torch_does(case: str) -> None:
+    model, optimiser, momentum, reduction = OPTIMISER_CASES[case]
+    train = TrainConfig(optimizer=optimiser, lr=0.02, momentum=momentum, loss_reduction=reduction, epochs=8, seed=7)
+    trainer = Trainer(Task.of(PAIRS), model, train)
+    results = list(trainer.epochs())
+
+    vocab = trainer.vocab
+    ref = Reference.seeded(model, len(vocab), train.seed)
+    kind = {"adam": torch.optim.Adam, "adagrad": torch.optim.Adagrad}.get(optimiser)
+    params = ref.parameters()
+    opt = (
+        kind(params, lr=train.lr)
+        if kind
+        else getattr(torch.optim, {"sgd": "SGD", "rmsprop": "RMSprop"}[optimiser])(
+            params, lr=train.lr, momentum=momentum
+        )
+    )
+    inputs = [vocab.encode(x) for x, _ in PAIRS]
+    targets = [vocab.encode(y) for _, y in PAIRS]
+    for result in results:
+        opt.zero_grad()
+        loss, predictions, _, _ = ref.loss_and_predictions(inputs, targets, reduction)
+        loss.backward()
+        opt.step()
+        assert result.loss == pytest.approx(loss.item(), rel=1e-5), f"epoch {result.epoch}"
+        assert result.predictions == tuple(vocab.decode(p) for p in predictions), f"epoch {result.epoch}"
+    assert results[-1].loss < results[0].loss  # it trained: the comparison is not of eight idle epochs
+
+
 def test_several_pairs_of_different_lengths_learn_together() -> None:
     task = Task.of(PAIRS)
     model = ModelConfig(cell="rnn", encoding="embedding", hidden_size=16, num_layers=2, head="linear")
