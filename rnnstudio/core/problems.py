@@ -13,7 +13,8 @@ class Problem:
 
     ``field`` names where it is: "input" / "target" (of pair ``pair``), "vocab",
     "pairs", or a configuration field such as "hidden_size". ``pair`` and
-    ``position`` are 0-based; messages shown to users count from 1.
+    ``position`` are 0-based; messages shown to users count pairs and positions in a string from 1,
+    and name a vocabulary entry by its index from 0, as idx2char does.
     """
 
     field: str
@@ -28,8 +29,8 @@ class Problem:
         if self.field in ("input", "target") or self.pair is None:
             # "hidden size" in the window; "model.hidden_size" in a file keeps the key as it is written there
             where.append(self.field if "." in self.field else self.field.replace("_", " "))
-        if self.position is not None:
-            where.append(f"position {self.position + 1}")
+        if self.position is not None:  # a vocabulary entry by its index, as idx2char and the chips number it
+            where.append(f"index {self.position}" if self.field == "vocab" else f"position {self.position + 1}")
         return f"{', '.join(where)}: {self.message}"
 
 

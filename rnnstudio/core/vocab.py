@@ -93,17 +93,17 @@ class Vocabulary:
         seen: dict[str, int] = {}
         for i, c in enumerate(self.chars):
             if len(c) != 1:
-                found.append(Problem("vocab", f"entry {i + 1} is {c!r}: each entry must be one character", position=i))
+                found.append(Problem("vocab", f"{c!r} is not one character: each entry must be one", position=i))
             elif c in seen:
                 found.append(
                     Problem(
                         "vocab",
-                        f"{describe_char(c)} appears twice (entries {seen[c] + 1} and {i + 1})",
+                        f"{describe_char(c)} is already at index {seen[c]}",
                         position=i,
                     )
                 )
             else:
                 seen[c] = i
         if len(self.chars) > MAX_VOCAB:
-            found.append(Problem("vocab", f"{len(self.chars)} characters is more than the limit of {MAX_VOCAB}"))
+            found.append(Problem("vocab", f"{len(self.chars):,} characters is more than the limit of {MAX_VOCAB}"))
         return found

@@ -206,11 +206,12 @@ def test_derived_vocabulary_never_reports_unknown_characters() -> None:
     assert Task.of([("日本 🙂", "🙂本 日")]).problems() == []
 
 
-def test_duplicate_vocabulary_entries_are_reported_with_both_places() -> None:
+def test_duplicate_vocabulary_entries_are_reported_with_both_places_by_index() -> None:
     problems = Task.of([("ab", "ba")], vocab=["a", "b", "a", "b", "c"]).problems()
     assert where(problems) == {("vocab", None, 2), ("vocab", None, 3)}
     first = next(p for p in problems if p.position == 2)
-    assert "'a' appears twice (entries 1 and 3)" in first.message
+    # numbered as idx2char and the chips number them, from 0
+    assert str(first) == "vocab, index 2: 'a' is already at index 0"
 
 
 def test_empty_vocabulary_is_a_problem_and_every_character_is_unknown() -> None:
@@ -229,8 +230,7 @@ def test_empty_vocabulary_is_a_problem_and_every_character_is_unknown() -> None:
 def test_vocabulary_entries_must_be_single_characters(entry: str) -> None:
     problems = Vocabulary.explicit(["x", entry, "y"]).problems()
     assert where(problems) == {("vocab", None, 1)}
-    assert "each entry must be one character" in problems[0].message
-    assert "entry 2" in problems[0].message
+    assert str(problems[0]) == f"vocab, index 1: {entry!r} is not one character: each entry must be one"
 
 
 def test_vocabulary_size_limit_applies_to_explicit_and_derived() -> None:
@@ -281,6 +281,6 @@ def test_problem_text_counts_pairs_and_positions_from_one() -> None:
     assert (
         str(Problem("target", "has 2 characters", pair=0, position=2)) == "pair 1, target, position 3: has 2 characters"
     )
-    assert str(Problem("vocab", "appears twice", position=0)) == "vocab, position 1: appears twice"
+    assert str(Problem("vocab", "is already at index 0", position=1)) == "vocab, index 1: is already at index 0"
     assert str(Problem("hidden_size", "must be 4")) == "hidden size: must be 4"
     assert str(Problem("input", "is empty", pair=4)) == "pair 5, input: is empty"

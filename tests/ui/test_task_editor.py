@@ -486,7 +486,7 @@ def test_explicit_vocab_edits_are_undoable(qtbot, editor):
     assert editor.task().vocab == ("e", "h", "l", "o", "x", " ", "e")
     assert strip.add_edit.text() == ""
     editor.set_problems(editor.task().problems())
-    assert "appears twice" in strip.problem_label.text()
+    assert "is already at index" in strip.problem_label.text()
     assert strip.chips.item(6).data(Qt.ItemDataRole.UserRole + 1) is True
     assert strip.chips.item(0).data(Qt.ItemDataRole.UserRole + 1) is False
     # Reorder: select 'x' (index 4), move it left twice.
