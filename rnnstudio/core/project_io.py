@@ -25,7 +25,8 @@ import numpy as np
 from .config import ModelConfig, TrainConfig, from_dict, to_dict
 from .problems import ValidationError, plural, shown
 from .results import EpochResult
-from .sequences import Pair, Task
+from .sequences import MAX_PAIRS, Pair, Task
+from .vocab import MAX_VOCAB
 
 SCHEMA_VERSION = 1
 APP_ID = "rnnstudio"
@@ -34,6 +35,12 @@ APP_ID = "rnnstudio"
 #: longest run (1,000,000 epochs, 165 MB) still opens; reading is refused before it starts above this.
 MAX_PROJECT_BYTES = 256 * 2**20
 _LIMIT_TEXT = f"{MAX_PROJECT_BYTES // 2**20} MB"
+
+#: The most pairs and vocabulary entries a file may hold. A few more than a task may train with
+#: open, shown as a problem to cut down; far more would only freeze the window that draws them
+#: (20,000 pairs took a minute), so such a file is refused with its count.
+MAX_OPEN_PAIRS = 4 * MAX_PAIRS
+MAX_OPEN_VOCAB = 2 * MAX_VOCAB
 
 #: MIGRATIONS[n] upgrades a version-n document to version n + 1. Version 1 is the first.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
@@ -119,6 +126,11 @@ def _parse_v1(doc: dict) -> Project:
     pairs_raw = doc.get("pairs")
     if not isinstance(pairs_raw, list):
         raise ValueError("'pairs' must be a list of {input, target} objects")
+    if len(pairs_raw) > MAX_OPEN_PAIRS:
+        raise ValueError(
+            f"it has {len(pairs_raw):,} pairs: a task trains at most {MAX_PAIRS}, "
+            f"and RNN Studio opens files of up to {MAX_OPEN_PAIRS:,} pairs to cut down"
+        )
     pairs = []
     for i, p in enumerate(pairs_raw):
         if isinstance(p, dict):
@@ -134,6 +146,12 @@ def _parse_v1(doc: dict) -> Project:
     if vocab is not None:
         if not isinstance(vocab, list) or not all(isinstance(c, str) for c in vocab):
             raise ValueError("'vocab' must be null (derived) or a list of characters")
+        if len(vocab) > MAX_OPEN_VOCAB:
+            raise ValueError(
+                f"its vocabulary has {len(vocab):,} entries: "
+                f"a vocabulary holds at most {MAX_VOCAB}, and RNN Studio opens files of up to {MAX_OPEN_VOCAB:,} "
+                "entries to cut down"
+            )
         vocab = tuple(vocab)
     model = from_dict(ModelConfig, doc.get("model", {}), "model")
     train = from_dict(TrainConfig, doc.get("train", {}), "train")

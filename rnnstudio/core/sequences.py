@@ -81,7 +81,7 @@ def validate_pairs(pairs: tuple[Pair, ...], vocab: Vocabulary) -> list[Problem]:
     if not pairs:
         found.append(Problem("pairs", "there are no pairs: add an input and its target"))
     elif len(pairs) > MAX_PAIRS:
-        found.append(Problem("pairs", f"{len(pairs)} pairs is more than the limit of {MAX_PAIRS}"))
+        found.append(Problem("pairs", f"{len(pairs):,} pairs is more than the limit of {MAX_PAIRS}"))
     check_chars = not vocab.derived
     for i, pair in enumerate(pairs):
         for name, text in (("input", pair.input), ("target", pair.target)):

@@ -689,3 +689,18 @@ def test_saving_through_a_link_writes_the_file_it_points_to_and_keeps_the_link(t
     assert link.is_symlink() and link.resolve() == real.resolve()
     assert load_project(real).name == "edited"
     assert sorted(p.name for p in (tmp_path / "synced").iterdir()) == ["p.rnnproj.json"]  # no temporary left
+
+
+def test_a_file_with_far_more_pairs_or_vocabulary_than_a_task_holds_is_refused_with_its_count() -> None:
+    """A few over the limits open, to be cut down in the window; far more froze it (20,000 pairs: a minute)."""
+    doc = {"schema_version": 1, "pairs": [["ab", "ba"]] * project_io.MAX_OPEN_PAIRS}
+    opened = project_io.project_from_dict(doc, "p.json")
+    assert [p.message for p in opened.task.problems()] == ["1,024 pairs is more than the limit of 256"]
+    doc["pairs"].append(["ab", "ba"])
+    with pytest.raises(ProjectError, match="p.json: it has 1,025 pairs: a task trains at most 256, and RNN Studio"):
+        project_io.project_from_dict(doc, "p.json")
+    doc = {"schema_version": 1, "pairs": [["ab", "ba"]], "vocab": ["a"] * project_io.MAX_OPEN_VOCAB}
+    assert len(project_io.project_from_dict(doc, "p.json").task.vocabulary()) == 1_024
+    doc["vocab"].append("b")
+    with pytest.raises(ProjectError, match="its vocabulary has 1,025 entries: a vocabulary holds at most 512"):
+        project_io.project_from_dict(doc, "p.json")
