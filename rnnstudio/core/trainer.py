@@ -200,6 +200,14 @@ def gradient_flow(model: CharRNN, batch: EncodedBatch, reduction: str) -> np.nda
         model.train(was_training)
 
 
+def finished_message(start: int, end: int) -> str:
+    """How a run from epoch ``start`` to ``end`` ended: "finished 15 epochs", or for a run that
+    continued trained weights "finished 10 more epochs (25 in all)"."""
+    if start == 0:
+        return f"finished {plural(end, 'epoch')}"
+    return f"finished {plural(end - start, 'more epoch')} ({end:,} in all)"
+
+
 class Trainer:
     """Trains one model on one task; ``epochs()`` yields an EpochResult per epoch.
 
@@ -241,6 +249,7 @@ class Trainer:
         params = list(model.parameters())
         n_targets = batch.n_targets
         eq = operator.eq
+        start = self.epoch
         end = self.epoch + (self.train_cfg.epochs if count is None else count)
         mark = time.perf_counter()
         while self.epoch < end:
@@ -290,7 +299,7 @@ class Trainer:
                 clipped=clipped,
             )
         self.elapsed += time.perf_counter() - mark
-        self.outcome = RunOutcome(FINISHED, self.epoch, f"finished {self.epoch} epochs")
+        self.outcome = RunOutcome(FINISHED, self.epoch, finished_message(start, self.epoch))
 
     def snapshot(self) -> WeightSnapshot:
         """A copy of the current weights as numpy arrays."""

@@ -260,13 +260,20 @@ def test_continuing_numbers_epochs_on_and_equals_one_uninterrupted_run() -> None
     second = list(parts.epochs(count=7))
     assert [r.epoch for r in first + second] == list(range(1, 12))
     assert parts.outcome.status == FINISHED and parts.outcome.epoch == 11
+    assert parts.outcome.message == "finished 7 more epochs (11 in all)"  # not "finished 11 epochs"
     whole = make_trainer("rnn-embedding")
     straight = list(whole.epochs(count=11))
+    assert whole.outcome.message == "finished 11 epochs"
     assert [r.loss for r in first + second] == [r.loss for r in straight]
     assert [r.predictions for r in first + second] == [r.predictions for r in straight]
     for name, array in whole.snapshot().weights.items():
         np.testing.assert_array_equal(parts.snapshot().weights[name], array)
     assert parts.snapshot().epoch == 11
+    list(parts.epochs(count=1))
+    assert parts.outcome.message == "finished 1 more epoch (12 in all)"
+    one = make_trainer("rnn-embedding")
+    list(one.epochs(count=1))
+    assert one.outcome.message == "finished 1 epoch"  # not "1 epochs"
 
 
 def test_epochs_without_a_count_runs_the_configured_number_each_time() -> None:
