@@ -117,6 +117,7 @@ RECORDING_HINTS = {
     NEVER: "A model this large is not recorded for the inside views: a copy of its weights would take too much memory.",
 }
 
+PROJECT_SUFFIX = ".rnnproj.json"
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
 #: The three columns' first-run widths (pairs, plot and views, settings) in a 1440-px window.
@@ -677,7 +678,21 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
         if not path:
             return False
+        if not os.path.splitext(path)[1]:  # "lesson1": the Open dialog's filter would hide it
+            path += PROJECT_SUFFIX
+            if os.path.exists(path) and not self._confirm_replace(path):  # the dialog asked of another name
+                return False
         return self._save_to(Path(path))
+
+    def _confirm_replace(self, path: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Replace the file?",
+            f"{Path(path).name} already exists in {Path(path).parent}.\n\nReplace it?",
+            QMessageBox.Yes | QMessageBox.Cancel,
+            QMessageBox.Cancel,
+        )
+        return answer == QMessageBox.Yes
 
     def _save_to(self, path: Path) -> bool:
         project = self.project()

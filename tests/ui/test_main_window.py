@@ -1500,3 +1500,26 @@ def test_a_pair_not_in_the_run_is_named_as_such_with_the_right_reason(qtbot, mak
     w.task_editor.select_pair(1)
     assert (w.film_strip.input_text(), w.film_strip.note()) == ("ab", "")
     assert w.film_strip.row_count() > 0
+
+
+def test_save_as_a_name_without_a_suffix_adds_the_project_suffix_and_asks_before_replacing(
+    qtbot, make_window, tmp_path: Path, monkeypatch
+) -> None:
+    """A project saved as plain "lesson1" was hidden by the Open dialog's filter."""
+    w = make_window()
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(folder / "lesson1"), ""))
+    assert w.save_as()
+    assert sorted(p.name for p in folder.iterdir()) == ["lesson1.rnnproj.json"]
+    assert load_project(folder / "lesson1.rnnproj.json").task == w.task()
+    # the dialog confirmed "lesson1", not the file the suffix now names: the window asks
+    replace_text(qtbot, w.task_editor.input_edit, "hallo")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Cancel)
+    assert not w.save_as()
+    assert asked and "lesson1.rnnproj.json already exists" in asked[0]
+    assert load_project(folder / "lesson1.rnnproj.json").task.pairs[0].input == "hello"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    assert w.save_as()
+    assert load_project(folder / "lesson1.rnnproj.json").task.pairs[0].input == "hallo"
