@@ -7,8 +7,8 @@ import math
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette, QValidator
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -377,6 +377,7 @@ class ConfigPanel(QWidget):
                 widget.currentIndexChanged.connect(self._on_control_changed)
             else:
                 widget.valueChanged.connect(self._on_control_changed)
+                widget.installEventFilter(self)  # Ctrl+Z: see eventFilter
 
         self.set_config(ModelConfig(), TrainConfig())
 
@@ -567,6 +568,16 @@ class ConfigPanel(QWidget):
         self.problems_label.setVisible(False)
         layout.addWidget(self.problems_label)
         layout.addStretch(1)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+Z and Ctrl+Shift+Z in a spin box go to the window's undo, where each change of an
+        option is a step (typing "256" one step): the spin box's own text undo would claim the key,
+        and with no typing of its own to undo it did nothing, whatever was changed last."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+                event.ignore()  # not claimed: the window's Undo/Redo shortcut runs
+                return True
+        return super().eventFilter(watched, event)
 
     # --- state ----------------------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ from ..session.training import (
 )
 from . import style
 from .config_panel import ConfigPanel
+from .config_undo import ConfigCommand
 from .film_strip import FilmStrip
 from .gradient_flow import GradientFlowView
 from .loss_plot import LossPanel
@@ -249,9 +250,13 @@ class MainWindow(QMainWindow):
         self._run_model: ModelConfig | None = None
         self._run_vocab: Vocabulary | None = None
         self._path: Path | None = None
-        # Changes the undo history cannot take back (model panel, training): the project stays
-        # modified even when the strings are undone to their saved state.
+        # Changes the undo history cannot take back (a run's epochs): the project stays modified
+        # even when the strings and options are undone to their saved state.
         self._changed_outside_undo = False
+        # The options as the panel last showed them, the "before" of the next change's undo step;
+        # a run in between starts a new step (see ConfigCommand).
+        self._config_shown: tuple[ModelConfig, TrainConfig] | None = None
+        self._config_session = 0
         self._name = ""
         self._description = ""
         self._history: list[EpochResult] = []
@@ -619,6 +624,7 @@ class MainWindow(QMainWindow):
         self._name, self._description = project.name, project.description
         self.task_editor.set_task(project.task, keep_history=True)
         self.config_panel.set_config(project.model, project.train)
+        self._config_shown = (project.model, project.train)
         self._history = list(project.history)
         self._history_key = history_key(project.task, project.model, project.train)
         self._last_outcome = None
@@ -936,7 +942,16 @@ class MainWindow(QMainWindow):
 
     @Slot(object, object)
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
-        self._mark_changed()
+        before, self._config_shown = self._config_shown, (model, train)
+        if before is not None and before != self._config_shown:  # an undo step; the stack marks the change
+            command = ConfigCommand(self._apply_config, before, self._config_shown, self._config_session)
+            self.task_editor.undo_stack().push(command)
+        self._revalidate()
+
+    def _apply_config(self, model: ModelConfig, train: TrainConfig) -> None:
+        """Undo or redo of an option: the panel shows it, and the window checks it as if typed."""
+        self.config_panel.set_config(model, train)
+        self._config_shown = (model, train)
         self._revalidate()
 
     def _show_matching_preset(self, task: Task, model: ModelConfig, train: TrainConfig) -> None:
@@ -1010,6 +1025,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         if self.session.start(task, model, train, steps=steps):
             self.task_editor.end_typing_step()  # undo after the run can go back to the strings it trained on
+            self._config_session += 1  # ... and to the options
             self.loss_panel.set_x_goal(self._run_target_epoch)
             self.state_label.setText("Continuing from the current weights…" if continuing else "Starting…")
             self._mark_changed()

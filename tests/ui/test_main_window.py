@@ -533,8 +533,7 @@ def test_cancelling_a_preset_switch_leaves_the_preset_box_as_it_was(qtbot, make_
     w = make_window()
     combo = child(w, QComboBox, "presetCombo")
     loaded = combo.currentData()
-    child(w, QSpinBox, "epochsSpin").setValue(40)  # changed, but the strings and network are still the preset's
-    child(w, QSpinBox, "epochsSpin").setValue(get_preset(loaded).project.train.epochs)
+    train_to_end(qtbot, w)  # a run to save, but the strings and network are still the preset's
     assert w.isWindowModified() and combo.currentData() == loaded
     answer["reply"] = QMessageBox.Cancel
     other = next(i for i in range(combo.count()) if combo.itemData(i) != loaded)
@@ -605,10 +604,16 @@ def test_undoing_every_edit_back_to_the_saved_strings_leaves_nothing_to_save(qtb
     assert edit.text() == "hello" and not w.isWindowModified()  # Quit and New need not ask
     w.act_redo.trigger()
     assert w.isWindowModified()
-    child(w, QSpinBox, "epochsSpin").setValue(123)  # not in the strings' undo history
+    child(w, QSpinBox, "epochsSpin").setValue(123)  # an option's change is a step too
     while w.act_undo.isEnabled():
         w.act_undo.trigger()
-    assert w.isWindowModified()  # the epochs still differ from the saved project
+    assert w.train_config().epochs == get_preset("rnn-embedding").project.train.epochs
+    assert not w.isWindowModified()
+    train_to_end(qtbot, w)  # a run is not in the undo history: its epochs are there to save
+    replace_text(qtbot, edit, "hellx")
+    while w.act_undo.isEnabled():
+        w.act_undo.trigger()
+    assert edit.text() == "hello" and w.isWindowModified()
 
 
 def test_quit_has_a_shortcut_shown_once_in_its_tooltip(make_window) -> None:
@@ -1189,10 +1194,13 @@ def test_a_failure_while_showing_an_opened_project_puts_the_previous_one_back(
     assert _window_state(w) == before
     assert child(w, QLineEdit, "inputEdit").text() == "hellx"
     assert str(other.resolve()) not in w.recent_files()
-    w.act_undo.trigger()  # the strings' undo history is kept too
-    assert child(w, QLineEdit, "inputEdit").text() == "hello" and w.isWindowModified()  # the epochs still differ
+    w.act_undo.trigger()  # the undo history is kept too: the epochs, then the strings
+    assert w.train_config().epochs == get_preset("rnn-embedding").project.train.epochs and w.isWindowModified()
+    w.act_undo.trigger()
+    assert child(w, QLineEdit, "inputEdit").text() == "hello" and not w.isWindowModified()  # as in mine.json
     w.act_redo.trigger()
-    assert child(w, QLineEdit, "inputEdit").text() == "hellx"
+    w.act_redo.trigger()
+    assert child(w, QLineEdit, "inputEdit").text() == "hellx" and w.train_config().epochs == 40
 
     monkeypatch.undo()  # once the view works again, the same file opens
     assert w.open_project(other)
@@ -1523,3 +1531,45 @@ def test_save_as_a_name_without_a_suffix_adds_the_project_suffix_and_asks_before
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     assert w.save_as()
     assert load_project(folder / "lesson1.rnnproj.json").task.pairs[0].input == "hallo"
+
+
+def test_ctrl_z_takes_back_option_changes_in_order_with_the_strings(qtbot, make_window) -> None:
+    """Ctrl+Z after changing the cell undid a string edit out of view, and did nothing in a spin box."""
+    w = make_window()
+    w.activateWindow()  # the window's shortcuts take keys only in the active window
+    qtbot.waitUntil(w.isActiveWindow)
+    hidden, cell, lr = (
+        child(w, QSpinBox, "hiddenSpin"),
+        child(w, QComboBox, "cellCombo"),
+        child(w, QDoubleSpinBox, "lrSpin"),
+    )
+    replace_text(qtbot, w.task_editor.input_edit, "world")
+    replace_text(qtbot, hidden, "16")  # "1", then "16": one step
+    cell.setFocus()
+    qtbot.keyClick(cell, Qt.Key_Down)
+    assert (w.model_config().hidden_size, w.model_config().cell) == (16, "lstm")
+    assert w.act_undo.text().endswith("Change cell")
+
+    qtbot.keyClick(cell, Qt.Key_Z, Qt.ControlModifier)
+    assert (cell.currentData(), w.model_config().cell, w.task().pairs[0].input) == ("rnn", "rnn", "world")
+    qtbot.keyClick(lr, Qt.Key_Z, Qt.ControlModifier)  # from a spin box that was not changed last
+    assert (hidden.value(), w.model_config().hidden_size, w.task().pairs[0].input) == (8, 8, "world")
+    qtbot.keyClick(hidden, Qt.Key_Z, Qt.ControlModifier)
+    assert w.task().pairs[0].input == "hello"
+    assert not w.isWindowModified()  # undone back to the preset: nothing to save
+    qtbot.keyClick(hidden, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    qtbot.keyClick(hidden, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert (w.task().pairs[0].input, w.model_config().hidden_size, w.model_config().cell) == ("world", 16, "rnn")
+    assert w.isWindowModified()
+
+
+def test_an_option_changed_before_and_after_a_run_is_two_undo_steps(qtbot, make_window) -> None:
+    w = make_window()
+    epochs = child(w, QSpinBox, "epochsSpin")
+    replace_text(qtbot, epochs, "3")
+    train_to_end(qtbot, w)
+    replace_text(qtbot, epochs, "5")
+    w.act_undo.trigger()
+    assert w.train_config().epochs == 3  # what the run trained with
+    w.act_undo.trigger()
+    assert w.train_config().epochs == get_preset("rnn-embedding").project.train.epochs
