@@ -354,22 +354,42 @@ class VocabStrip(QWidget):
     def _fit_chips(self) -> None:
         # As many rows as the chips wrap into, at most three, then scroll: a 512-character
         # vocabulary must not eat the panel, and a 4-character one must not leave a hole.
+        self.chips.setFixedHeight(self._chip_rows_height(min(self._chip_rows(), 3)))
+
+    def _chip_rows(self) -> int:
+        """How many rows the chips wrap into at the list's current width, wrapped as QListView wraps.
+
+        A left-to-right wrapping list with an as-needed vertical scroll bar lays out in its viewport
+        less the scroll bar's width, whether or not the bar shows (so the bar never makes the chips
+        jump); it starts a row ``spacing`` in, moves ``width + 2 * spacing`` per chip, and wraps a chip
+        whose right edge plus ``spacing`` would reach that width.
+        """
+        chips = self.chips
+        spacing = chips.spacing()
+        width = chips.maximumViewportSize().width()
+        if chips.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded:
+            style_ = chips.style()
+            width -= style_.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, chips.verticalScrollBar())
+            if style_.styleHint(QStyle.StyleHint.SH_ScrollView_FrameOnlyAroundContents, None, chips):
+                width -= 2 * chips.frameWidth()
         opt = QStyleOptionViewItem()
+        rows, x = 1, spacing
+        for i in range(chips.count()):
+            w = self._chip_delegate.sizeHint(opt, chips.model().index(i, 0)).width()
+            if x > spacing and x + w + spacing >= width:
+                rows, x = rows + 1, spacing
+            x += w + 2 * spacing
+        return rows
+
+    def _chip_rows_height(self, rows: int) -> int:
+        """The list's height that shows ``rows`` rows of chips with a little air under the last."""
         gap = 2 * self.chips.spacing()
-        sizes = [self._chip_delegate.sizeHint(opt, self.chips.model().index(i, 0)) for i in range(self.chips.count())]
-        row_h = (sizes[0].height() if sizes else QFontMetrics(monospace_font(1)).height() + 6) + gap
-        frame = 2 * self.chips.frameWidth()
-        avail = max(self.chips.width() - frame - gap, 1)
-        rows, x = 1, 0
-        for size in sizes:
-            w = size.width() + gap
-            if x and x + w > avail:
-                rows, x = rows + 1, 0
-            x += w
-        if rows > 3:
-            rows = 3
-            avail -= self.chips.verticalScrollBar().sizeHint().width()
-        self.chips.setFixedHeight(rows * row_h + frame + gap)
+        opt = QStyleOptionViewItem()
+        if self.chips.count():
+            chip_h = self._chip_delegate.sizeHint(opt, self.chips.model().index(0, 0)).height()
+        else:
+            chip_h = QFontMetrics(monospace_font(1)).height() + 6
+        return rows * (chip_h + gap) + 2 * self.chips.frameWidth() + gap
 
     def _apply_problem_marks(self) -> None:
         for i in range(self.chips.count()):
