@@ -32,9 +32,23 @@ CHANCE_COLOUR = "#6e7781"
 HOVER_COLOUR = "#8c959f"
 TEXT_COLOUR = style.TEXT
 BACKGROUND = style.BACKGROUND
-CHANCE_LABEL = "chance ln|V|"
+CHANCE_LABEL = "chance ln|V|"  # a loss averaged over the time steps
 ACCURACY_RANGE = (0.0, 1.05)
 _INITIAL_CAPACITY = 1024
+
+
+def chance_label(steps: float = 1.0) -> str:
+    """The chance line's label: ln|V| per step, ``T·ln|V|`` for a loss summed over ``steps`` = T steps.
+
+    A summed loss over pairs of different lengths gives the mean number of steps per pair (4.5·ln|V|).
+    """
+    if steps == 1:
+        return CHANCE_LABEL
+    return f"chance {_format_steps(steps)}·ln|V|"
+
+
+def _format_steps(steps: float) -> str:
+    return f"{round(float(steps), 2):g}"
 
 
 _NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -330,11 +344,27 @@ class LossPlot(pg.PlotWidget):
         self._update_readout()
 
     # ---------------------------------------------------------- chance, log
-    def set_chance_loss(self, value: float | None) -> None:
-        """Draw the dashed chance line at ``value`` (the loss of uniform guessing); None hides it."""
+    def set_chance_loss(self, value: float | None, steps: float = 1.0) -> None:
+        """Draw the dashed chance line at ``value`` (the loss of uniform guessing); None hides it.
+
+        ``steps`` is how many time steps' losses ``value`` adds up (1 for a loss averaged over the
+        steps; for a summed loss, the target length per pair, on average): the label names it.
+        """
         self._chance = None if value is None else float(value)
+        label = chance_label(steps)
+        if self._chance_line.label.format != label:
+            self._chance_line.label.setFormat(label)
+            self._chance_line.label.setText(label)  # setFormat alone skips a hidden line's text
+            tip = "The loss of a model that guesses uniformly among the |V| characters"
+            if steps != 1:
+                tip += f", summed over {_format_steps(steps)} time steps"
+            self._chance_line.setToolTip(tip)
         self._place_chance_line()
         self._follow()
+
+    def chance_label(self) -> str:
+        """The chance line's label as drawn."""
+        return self._chance_line.label.format
 
     def chance_loss(self) -> float | None:
         """The chance loss shown, or None."""
@@ -512,11 +542,16 @@ class LossPlot(pg.PlotWidget):
             # at a readable size for the export, as GraphicsView.resizeEvent would.
             size = self.size().expandedTo(QSize(640, 400))
             pg.GraphicsView.setRange(self, QRectF(0, 0, size.width(), size.height()), padding=0, disableAutoPixel=False)
+        # The hover line follows the mouse: it is no part of the figure. Hidden for the render
+        # only (no event runs meanwhile, so the live view never shows it gone).
+        hover_shown = self._hover_line.isVisible()
+        self._hover_line.hide()
         try:
             exporter = pyqtgraph.exporters.ImageExporter(self.plotItem)
             exporter.parameters()["background"] = QColor(BACKGROUND)
             image = exporter.export(toBytes=True)
         finally:
+            self._hover_line.setVisible(hover_shown)
             if hidden:
                 pg.GraphicsView.setRange(
                     self, QRectF(0, 0, self.width(), self.height()), padding=0, disableAutoPixel=False
@@ -638,9 +673,9 @@ class LossPanel(QWidget):
         """Show the x axis up to the run's last epoch (None: up to the data); see LossPlot.set_x_goal."""
         self.plot.set_x_goal(epoch)
 
-    def set_chance_loss(self, value: float | None) -> None:
-        """Draw the chance line at ``value``; None hides it."""
-        self.plot.set_chance_loss(value)
+    def set_chance_loss(self, value: float | None, steps: float = 1.0) -> None:
+        """Draw the chance line at ``value``, the loss of ``steps`` time steps summed; None hides it."""
+        self.plot.set_chance_loss(value, steps)
 
     def set_log_scale(self, on: bool) -> None:
         """Show the loss on a log10 axis."""

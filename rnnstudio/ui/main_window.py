@@ -902,7 +902,8 @@ class MainWindow(QMainWindow):
             pairs, vocab_size = task.pairs, len(task.vocabulary())
         if vocab_size > 1 and pairs:
             n_targets = sum(len(p.target) for p in pairs)
-            self.loss_panel.set_chance_loss(chance_loss(vocab_size, n_targets, len(pairs), train.loss_reduction))
+            steps = n_targets / len(pairs) if train.loss_reduction == "sum" else 1  # the label says "5·ln|V|"
+            self.loss_panel.set_chance_loss(chance_loss(vocab_size, n_targets, len(pairs), train.loss_reduction), steps)
         else:
             self.loss_panel.set_chance_loss(None)
 

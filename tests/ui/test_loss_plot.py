@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnnstudio.core.results import EpochResult
@@ -509,3 +509,80 @@ def test_a_diverging_runs_log_axis_reads_its_losses_with_no_scale_factor(qtbot):
             assert max(values) >= 10
         else:
             assert max(float(label) for label in labels) >= 1e11
+
+
+# ----- the chance line's label; the hover line in exports ---------------------------------------
+
+
+def test_the_chance_line_of_a_summed_loss_is_labelled_with_its_steps(panel, qtbot):
+    # RNNCell preset: the loss adds up 5 steps, the line sits at 5 ln 4 = 6.93, not at ln|V|.
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(make_results(1, 20))
+    line = panel.plot.chance_line()
+    panel.set_chance_loss(5 * math.log(4), steps=5)
+    assert line.isVisible() and line.value() == pytest.approx(6.931, abs=1e-3)
+    assert line.label.textItem.toPlainText() == "chance 5·ln|V|" == panel.plot.chance_label()
+    assert "summed over 5 time steps" in line.toolTip()
+    # Pairs of different lengths: the mean number of steps per pair.
+    panel.set_chance_loss(4.5 * math.log(4), steps=4.5)
+    assert line.label.textItem.toPlainText() == "chance 4.5·ln|V|"
+    # Hidden, then shown again for a mean loss: the label follows, though it changed while hidden.
+    panel.set_chance_loss(None, steps=5)
+    panel.set_chance_loss(math.log(4))
+    assert line.isVisible() and line.label.textItem.toPlainText() == CHANCE_LABEL
+    assert "summed" not in line.toolTip()
+    assert loss_plot.chance_label(5.0) == "chance 5·ln|V|" and loss_plot.chance_label(13 / 3) == "chance 4.33·ln|V|"
+
+
+def hover_line_pixels(image: QImage, x: int) -> int:
+    """The most pixels in one column within 2 px of ``x`` drawn in the hover line's grey.
+
+    The line is antialiased (a 1 px line between two pixel columns draws both at part strength), so
+    a pixel counts when it is the grey laid over the background at any strength from a fifth up.
+    """
+    grey, back = QColor(loss_plot.HOVER_COLOUR), QColor(loss_plot.BACKGROUND)
+    channels = [(back.red(), grey.red()), (back.green(), grey.green()), (back.blue(), grey.blue())]
+    best = 0
+    for col in range(max(0, x - 2), min(image.width(), x + 3)):
+        count = 0
+        for y in range(image.height()):
+            c = image.pixelColor(col, y)
+            alphas = [(b - v) / (b - g) for v, (b, g) in zip((c.red(), c.green(), c.blue()), channels, strict=True)]
+            if min(alphas) >= 0.2 and max(alphas) <= 1.05 and max(alphas) - min(alphas) <= 0.08:
+                count += 1
+        best = max(best, count)
+    return best
+
+
+def test_a_png_exported_with_the_mouse_on_the_plot_has_no_hover_line(panel, qtbot, tmp_path, monkeypatch):
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(make_results(1, 40))
+    plot = panel.plot
+    vb = plot.plotItem.vb
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 40)
+    # The user rests the mouse on epoch 30: the grey hover line and the read-out follow it.
+    scene_point = vb.mapViewToScene(QPointF(30, 0.5))
+    qtbot.mouseMove(plot.viewport(), plot.mapFromScene(scene_point))
+    qtbot.waitUntil(lambda: plot.hovered_epoch() == 30)
+    live_x = plot.mapFromScene(vb.mapViewToScene(QPointF(30, 0.5))).x()
+    plot_height = vb.sceneBoundingRect().height()
+    assert hover_line_pixels(plot.grab().toImage(), live_x) > plot_height / 2  # the live view shows it
+
+    path = tmp_path / "plot.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), "PNG images (*.png)"))
+    qtbot.mouseClick(panel.png_button, Qt.LeftButton)
+    image = QImage(str(path))
+    assert not image.isNull()
+    source = plot.plotItem.sceneBoundingRect()
+    export_x = round((vb.mapViewToScene(QPointF(30, 0.5)).x() - source.left()) * image.width() / source.width())
+    assert hover_line_pixels(image, export_x) < 10  # no line: at most a stray antialiased pixel or two
+    assert (
+        len({image.pixelColor(x, y).name() for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)})
+        > 3
+    )
+
+    # The live view keeps its hover line and read-out after the export.
+    assert plot.hovered_epoch() == 30 and panel.readout_label.text().startswith("epoch 30 ")
+    assert hover_line_pixels(plot.grab().toImage(), live_x) > plot_height / 2

@@ -1573,3 +1573,14 @@ def test_an_option_changed_before_and_after_a_run_is_two_undo_steps(qtbot, make_
     assert w.train_config().epochs == 3  # what the run trained with
     w.act_undo.trigger()
     assert w.train_config().epochs == get_preset("rnn-embedding").project.train.epochs
+
+
+def test_the_chance_line_of_the_summed_loss_preset_says_it_sums_five_steps(qtbot, make_window) -> None:
+    import math
+
+    w = make_window()
+    w.load_preset("rnncell-onehot")  # the notebook's RNNCell program sums the loss over the 5 steps
+    plot = w.loss_panel.plot
+    assert plot.chance_loss() == pytest.approx(5 * math.log(4)) and plot.chance_label() == "chance 5·ln|V|"
+    w.load_preset("rnn-embedding")
+    assert plot.chance_loss() == pytest.approx(math.log(4)) and plot.chance_label() == "chance ln|V|"
