@@ -42,6 +42,7 @@ from .heatmaps import (
     quoted,
     small_font,
 )
+from .try_it import NO_PREDICTION, finite_steps, non_finite_note
 from .vocab_strip import NoteLabel, display_char, monospace_font
 
 RIGHT = style.RIGHT
@@ -51,6 +52,9 @@ WRONG_BG = style.WRONG_BG
 LOSS_BAR = style.WRONG_FILL
 
 PLACEHOLDER = "Train (or Step once) to see inside the network"
+
+#: The epoch label's widest usual text: its width is kept, so the row does not jump as the numbers grow.
+EPOCH_LABEL_WIDEST = "after epoch 00000 (snapshot 000 of 000)"
 
 #: The top row's layout: the epoch slider's least width, and the gap before the legend on one line.
 TOP_SLIDER_MIN = 120
@@ -153,6 +157,7 @@ class StepGrid(InferenceGrid):
         self._hidden_images: list[QImage] = []
         self._hidden_limit = 1.0
         self._predicted: str = ""
+        self._no_prediction: set[int] = set()  # steps whose probabilities are NaN or inf
         self._target: str | None = None
         self._losses: np.ndarray | None = None
         self._loss_scale = 1.0
@@ -162,6 +167,12 @@ class StepGrid(InferenceGrid):
         self._relayout()
 
     # ------------------------------------------------------------------ data
+
+    def predicted(self) -> str:
+        """The predicted string drawn ('–' at a step with no prediction; '' without an inference)."""
+        if self._inference is None:
+            return ""
+        return "".join(NO_PREDICTION if i in self._no_prediction else c for i, c in enumerate(self._predicted))
 
     def hidden_limit(self) -> float:
         """The half-range of the hidden rows' colour scale (1 for tanh, wider if values exceed it)."""
@@ -175,7 +186,7 @@ class StepGrid(InferenceGrid):
         if inf is None:
             self._steps = 0
             self._step_chars = []
-            self._predicted, self._target = "", None
+            self._predicted, self._target, self._no_prediction = "", None, set()
             self._heatmap.set_data(None, self._chars)
             self._relayout()
             return
@@ -186,6 +197,8 @@ class StepGrid(InferenceGrid):
         text = inf.text or ""
         self._step_chars = [display_char(text[i]) if i < len(text) else "?" for i in range(steps)]
         self._predicted = inf.predicted or ""
+        # Their argmax (index 0) comes as a predicted character, but no character is most likely there.
+        self._no_prediction = {i for i, ok in enumerate(finite_steps(p)) if not ok}
         self._target = inf.target
 
         inputs = _as_matrix(inf.inputs, steps)
@@ -411,13 +424,20 @@ class StepGrid(InferenceGrid):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect.adjusted(0, 0, -1, -1))
 
-    def _paint_chars(self, painter: QPainter, row: _Row, text: str | None, colours: list[str] | None = None) -> None:
+    def _paint_chars(
+        self,
+        painter: QPainter,
+        row: _Row,
+        text: str | None,
+        colours: list[str] | None = None,
+        blank: set[int] | frozenset[int] = frozenset(),
+    ) -> None:
         painter.setFont(self._char_font)
         for step in range(self._steps):
             cell = QRect(self._label_w + step * self._cell_w, row.top, self._cell_w, row.height)
-            if text is None or step >= len(text):
+            if text is None or step >= len(text) or step in blank:
                 painter.setPen(QColor(MUTED))
-                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, "–")
+                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, NO_PREDICTION)
                 continue
             if colours is not None:
                 painter.fillRect(cell.adjusted(1, 1, -1, -1), QColor(RIGHT_BG if colours[step] == RIGHT else WRONG_BG))
@@ -434,7 +454,7 @@ class StepGrid(InferenceGrid):
                 RIGHT if i < len(target) and i < len(self._predicted) and self._predicted[i] == target[i] else WRONG
                 for i in range(self._steps)
             ]
-        self._paint_chars(painter, row, self._predicted, colours)
+        self._paint_chars(painter, row, self._predicted, colours, self._no_prediction)
 
     def _paint_losses(self, painter: QPainter, row: _Row) -> None:
         painter.setFont(self._value_font)
@@ -511,6 +531,8 @@ class StepGrid(InferenceGrid):
     def _predicted_text(self, step: int, where: str) -> str:
         if step >= len(self._predicted):
             return f"{where}: no prediction"
+        if step in self._no_prediction:
+            return f"{where}: no prediction (the probabilities are not numbers)"
         pred = quoted(self._predicted, step)
         probs = self._heatmap.probabilities()
         p = ""
@@ -561,7 +583,7 @@ class StepInspector(QWidget):
 
         self.epoch_label = QLabel()
         self.epoch_label.setObjectName("epochLabel")
-        self.epoch_label.setMinimumWidth(QFontMetrics(self.font()).horizontalAdvance("after epoch 00000 (of 00000)"))
+        self.epoch_label.setMinimumWidth(QFontMetrics(self.font()).horizontalAdvance(EPOCH_LABEL_WIDEST))
 
         self.follow_check = QCheckBox("l&atest")
         self.follow_check.setObjectName("followLatest")
@@ -574,6 +596,9 @@ class StepInspector(QWidget):
         self.legend.setToolTip("Heat strips: blue below 0, white at 0, red above 0. Probabilities: white 0 to blue 1.")
 
         self.recording_hint = NoteLabel("recordingHint")  # why snapshots are few (a large model)
+        # A diverged model's pass: the grid's "–" predictions and grey "nan" cells, said in words.
+        self.diverged_label = NoteLabel("stepNonFinite")
+        self.diverged_label.setStyleSheet(f"color: {WRONG}")
 
         self.grid = StepGrid()
         self.scroll = chart_scroll_area(self.grid, "stepScroll")
@@ -593,6 +618,7 @@ class StepInspector(QWidget):
         layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addLayout(self._top)
         layout.addWidget(self.recording_hint)
+        layout.addWidget(self.diverged_label)
         layout.addWidget(self.scroll, 1)
         self._update_legend()
         self._update_label()
@@ -691,6 +717,7 @@ class StepInspector(QWidget):
         """Show ``inference`` (made with the weights after ``epoch``); None shows the placeholder."""
         self._displayed_epoch = epoch if inference is not None else None
         self.grid.set_inference(inference)
+        self._update_diverged_label()
         self._update_legend()
         self._update_label()
 
@@ -698,6 +725,7 @@ class StepInspector(QWidget):
         """Show ``text`` instead of the grid (e.g. an error from the inspector)."""
         self._displayed_epoch = None
         self.grid.set_message(text)
+        self._update_diverged_label()
         self._update_label()
 
     def message(self) -> str:
@@ -722,9 +750,8 @@ class StepInspector(QWidget):
         return self.grid.heatmap().probabilities()
 
     def displayed_prediction(self) -> str:
-        """The predicted string drawn ('' when none)."""
-        inf = self.grid.inference()
-        return inf.predicted if inf is not None else ""
+        """The predicted string drawn ('' when none; '–' at a step whose probabilities are NaN or inf)."""
+        return self.grid.predicted()
 
     def displayed_epoch(self) -> int | None:
         """The epoch of the weights whose inference is drawn."""
@@ -752,10 +779,19 @@ class StepInspector(QWidget):
         if selected is None:
             self.epoch_label.setText("no snapshots yet")
             return
-        text = f"after epoch {selected} (of {self._epochs[-1]})"
+        # Counted in snapshots, not epochs: the newest snapshot is not the run's epoch when weights are
+        # recorded sparsely (a large model: only at start, pause and end), and "(of 0)" read as a run of 0 epochs.
+        index = min(self.slider.value(), len(self._epochs) - 1)
+        text = f"after epoch {selected} (snapshot {index + 1} of {len(self._epochs)})"
         if self._displayed_epoch is not None and self._displayed_epoch != selected:
             text += f" · showing {self._displayed_epoch}"
         self.epoch_label.setText(text)
+
+    def _update_diverged_label(self) -> None:
+        inference = self.grid.inference()
+        note = non_finite_note(inference.probabilities) if inference is not None else ""
+        if note != self.diverged_label.text():  # set_inference runs many times a second while training
+            self.diverged_label.set_note(note)
 
     def _update_legend(self) -> None:
         lim = self.grid.hidden_limit()  # the input row names its own scale when it differs

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.problems import listed
+from ..core.problems import listed, plural
 from ..core.results import Inference
 from ..core.sequences import MAX_LENGTH, unknown_char_problems
 from ..core.vocab import Vocabulary, describe_char
@@ -42,8 +42,36 @@ PLACEHOLDER_TEXT = "type a string over the vocabulary, e.g. hello"
 EMPTY_MESSAGE = "Type a string above to see what the trained model predicts for it"
 PROBLEM_MESSAGE = "Only characters of the vocabulary can be sent: fix the string above to see a prediction"
 PREDICTED_COLOUR = "#0969da"
+#: Drawn in the predicted row at a step with no prediction.
+NO_PREDICTION = "–"
 #: Delay between the last keystroke and text_submitted: typing a word sends one request, not one per key.
 DEBOUNCE_MS = 150
+
+
+def finite_steps(probabilities: object) -> list[bool]:
+    """Per time step, whether its probabilities are all numbers (a diverged model's are NaN or inf)."""
+    p = np.asarray(probabilities, dtype=float) if probabilities is not None else None
+    if p is None or p.ndim != 2:
+        return []
+    return [bool(v) for v in np.isfinite(p).all(axis=1)]
+
+
+def non_finite_note(probabilities: object) -> str:
+    """Why steps have no prediction ('' when every step has one): the weights give NaN or inf there."""
+    finite = finite_steps(probabilities)
+    bad = [i for i, ok in enumerate(finite) if not ok]
+    if not bad:
+        return ""
+    p = np.asarray(probabilities, dtype=float)[bad]
+    nan, inf = bool(np.isnan(p).any()), bool(np.isinf(p).any())
+    kind = "NaN or inf" if nan and inf else "NaN" if nan else "inf"
+    if len(bad) == len(finite):
+        return f"No prediction: these weights give {kind} probabilities at every step (the run diverged)."
+    numbers = ", ".join(listed([str(i + 1) for i in bad]))
+    return (
+        f"No prediction at {plural(len(bad), 'step')} of {len(finite)} ({numbers}): "
+        f"these weights give {kind} probabilities there (the run diverged)."
+    )
 
 
 def text_problems(text: str, vocab: Sequence[str]) -> list[str]:
@@ -79,7 +107,7 @@ class TryGrid(InferenceGrid):
         self._big_font.setBold(True)
         self._row_font = monospace_font()
         self._text = ""
-        self._predicted = ""
+        self._predicted: list[str | None] = []  # per step; None: the weights gave no numbers there
         self._label_w = 80
         self._cell_w = self.MIN_CELL_W
         self._header_top = self._pred_top = self._probs_top = 0
@@ -87,13 +115,13 @@ class TryGrid(InferenceGrid):
         self._relayout()
 
     def predicted(self) -> str:
-        """The predicted string drawn."""
-        return self._predicted if self._inference is not None else ""
+        """The predicted string drawn ('–' at a step with no prediction)."""
+        return "".join(c if c is not None else NO_PREDICTION for c in self._predicted)  # [] without an inference
 
     def _rebuild(self) -> None:
         inf = self._inference
         if inf is None:
-            self._steps, self._text, self._predicted = 0, "", ""
+            self._steps, self._text, self._predicted = 0, "", []
             self._heatmap.set_data(None, self._chars)
             self._relayout()
             return
@@ -101,12 +129,14 @@ class TryGrid(InferenceGrid):
         p = np.asarray(probs) if probs is not None else None
         self._steps = int(p.shape[0]) if p is not None and p.ndim == 2 else len(inf.text or "")
         self._text = inf.text or ""
-        self._predicted = inf.predicted or ""
+        predicted = inf.predicted or ""
+        finite = finite_steps(p)
+        # A step whose probabilities are NaN or inf has no most likely character, though their argmax
+        # (index 0) comes as a predicted character: it is not drawn, nor outlined.
+        self._predicted = [c if i >= len(finite) or finite[i] else None for i, c in enumerate(predicted)]
         marks: list[int | None] = []
         if p is not None and p.ndim == 2 and p.shape[1] > 0 and p.shape[0] > 0:
-            with np.errstate(invalid="ignore"):
-                filled = np.where(np.isfinite(p), p, -np.inf)
-            marks = [int(i) for i in np.argmax(filled, axis=1)]
+            marks = [int(i) if good else None for i, good in zip(np.argmax(p, axis=1), finite, strict=True)]
         self._heatmap.set_data(probs, self._chars, marks)
         self._relayout()
 
@@ -194,8 +224,9 @@ class TryGrid(InferenceGrid):
                 Qt.AlignmentFlag.AlignCenter,
                 ch,
             )
-            painter.setPen(QColor(PREDICTED_COLOUR))
-            pred = display_char(self._predicted[step]) if step < len(self._predicted) else "–"
+            char = self._predicted[step] if step < len(self._predicted) else None
+            painter.setPen(QColor(PREDICTED_COLOUR if char is not None else MUTED))
+            pred = display_char(char) if char is not None else NO_PREDICTION
             painter.drawText(self.column_rect(step), Qt.AlignmentFlag.AlignCenter, pred)
         self._heatmap.paint(painter, self._caption_font)
         self._heatmap.paint_labels(painter, self._label_w - 6, self._row_font)
@@ -218,9 +249,12 @@ class TryGrid(InferenceGrid):
             text = self._heatmap.describe(hit[0], hit[1], input_char)
             return text + (" (most likely)" if self._heatmap.marks()[hit[0]] == hit[1] else "")
         if self._pred_top <= pos.y() < self._pred_top + self._pred_h and step < len(self._predicted):
+            if self._predicted[step] is None:
+                return f"{where}: no prediction (the probabilities are not numbers)"
             marks = self._heatmap.marks()
-            p = f" (p = {self._heatmap.value(step, marks[step]):.3f})" if step < len(marks) else ""
-            return f"{where}: predicted {quoted(self._predicted, step)}{p}"
+            mark = marks[step] if step < len(marks) else None
+            p = f" (p = {self._heatmap.value(step, mark):.3f})" if mark is not None else ""
+            return f"{where}: predicted {quoted(self.predicted(), step)}{p}"
         if self._header_top <= pos.y() < self._header_top + self._header_h:
             return f"{where}: the input character"
         return ""
@@ -267,6 +301,13 @@ class TryItView(QWidget):
         self.problem_label.setStyleSheet(f"color: {RED}")
         self.problem_label.hide()
 
+        # A diverged model's answer: said above the grid, where the prediction would be read.
+        self.diverged_label = WrapLabel()
+        self.diverged_label.setObjectName("tryNonFinite")
+        self.diverged_label.setWordWrap(True)
+        self.diverged_label.setStyleSheet(f"color: {RED}")
+        self.diverged_label.hide()
+
         self.legend = ColourLegend()
         self.legend.setObjectName("tryLegend")
         self.legend.set_entries(
@@ -302,6 +343,7 @@ class TryItView(QWidget):
         layout.setSpacing(4)
         layout.addLayout(top)
         layout.addWidget(self.problem_label)
+        layout.addWidget(self.diverged_label)
         layout.addLayout(second)
         layout.addWidget(self.scroll, 1)
 
@@ -325,14 +367,14 @@ class TryItView(QWidget):
         so it does not say "no trained weights yet" when there are some.
         """
         self._weights_epoch = epoch
-        self._update_epoch_label()
+        self._update_labels()
 
     def set_recording_hint(self, text: str) -> None:
         """Why the trained weights cannot be recorded for this view ('' when they can): said in the
         answer's place, and the label says "weights not recorded" rather than "no trained weights yet"."""
         self._unrecorded = text
         self.grid.set_placeholder(text)
-        self._update_epoch_label()
+        self._update_labels()
 
     def recording_hint(self) -> str:
         """Why the trained weights cannot be recorded for this view, as last set ('' when they can)."""
@@ -346,10 +388,15 @@ class TryItView(QWidget):
         """Show the model's answer (made with the weights after ``epoch``); None shows the placeholder."""
         self.grid.set_inference(inference)
         self._answer_epoch = epoch
-        self._update_epoch_label()
+        self._update_labels()
 
-    def _update_epoch_label(self) -> None:
-        if self.grid.inference() is not None:
+    def _update_labels(self) -> None:
+        inference = self.grid.inference()
+        note = non_finite_note(inference.probabilities) if inference is not None else ""
+        if note != self.diverged_label.text():
+            self.diverged_label.setText(note)
+        self.diverged_label.setVisible(bool(note))
+        if inference is not None:
             epoch = self._answer_epoch
             text = "weights of an unknown epoch" if epoch is None else f"weights after epoch {epoch}"
         elif self._weights_epoch is not None:
@@ -361,7 +408,7 @@ class TryItView(QWidget):
     def set_message(self, text: str) -> None:
         """Show ``text`` instead of the prediction (e.g. an error from the inspector)."""
         self.grid.set_message(text)
-        self._update_epoch_label()
+        self._update_labels()
 
     def message(self) -> str:
         """The text shown instead of the prediction ('' while one is shown)."""
@@ -410,7 +457,7 @@ class TryItView(QWidget):
             self.input.setToolTip("\n".join(self._problems))
             # The answer drawn was for another text: showing it under this one would mislead.
             self.grid.set_message(PROBLEM_MESSAGE)
-            self._update_epoch_label()
+            self._update_labels()
             return
         self.problem_label.hide()
         self.problem_label.setText("")
@@ -419,7 +466,7 @@ class TryItView(QWidget):
         if not text:
             self._submit_timer.stop()
             self.grid.set_inference(None)  # nothing typed: back to the hint, not the last answer
-            self._update_epoch_label()
+            self._update_labels()
         elif submit:
             self._submit_timer.start()
 

@@ -58,7 +58,7 @@ def test_shows_exactly_the_trainers_probabilities_and_prediction(qtbot, run):
     assert np.allclose(shown.sum(axis=1), 1.0, atol=1e-6)
     assert view.displayed_prediction() == again.predicted == "ohlol"
     assert view.displayed_epoch() == 30
-    assert view.epoch_label.text() == "after epoch 30 (of 30)"
+    assert view.epoch_label.text() == "after epoch 30 (snapshot 6 of 6)"
     assert view.grid.row_kinds() == ["header", "input", "hidden1", "hidden2", "probs", "predicted", "target", "loss"]
     assert not view.grab().isNull()
 
@@ -157,7 +157,7 @@ def test_moving_the_slider_requests_snapshot_epochs_and_stops_following(qtbot, r
     with qtbot.waitSignal(view.epoch_requested) as requested:
         qtbot.keyClick(view.slider, Qt.Key.Key_Home)
     assert requested.args == [0]
-    assert view.epoch_label.text() == "after epoch 0 (of 30)"
+    assert view.epoch_label.text() == "after epoch 0 (snapshot 1 of 6)"
 
     # New snapshots keep the slider on its epoch when not following, else the nearest one.
     with qtbot.assertNotEmitted(view.epoch_requested):
@@ -178,7 +178,7 @@ def test_following_latest_tracks_new_snapshots_until_a_manual_move(qtbot):
         for last in range(4):
             view.set_snapshot_epochs(range(last + 1))
             assert view.selected_epoch() == last
-    assert view.epoch_label.text() == "after epoch 3 (of 3)"
+    assert view.epoch_label.text() == "after epoch 3 (snapshot 4 of 4)"
 
     with qtbot.waitSignal(view.epoch_requested):
         qtbot.keyClick(view.slider, Qt.Key.Key_Left)
@@ -351,3 +351,58 @@ def test_the_top_row_lays_out_the_same_however_its_width_was_reached(qtbot) -> N
         strict=True,
     ):
         assert a.geometry() == b.geometry()
+
+
+def test_weights_that_give_nan_predict_nothing_and_say_so(qtbot, run) -> None:
+    import torch
+
+    from rnnstudio.core.presets import get_preset
+    from rnnstudio.core.trainer import Trainer
+
+    project = get_preset("rnn-embedding").project
+    diverged = Trainer(project.task, project.model, project.train)
+    with torch.no_grad():
+        for p in diverged.model.parameters():
+            p.fill_(float("nan"))  # what a diverged run leaves
+    inf = diverged.infer(TEXT, TARGET)
+    assert inf.predicted == "eeeee" and np.isnan(inf.probabilities).all()  # argmax of NaN: index 0, 'e'
+
+    view = make_view(qtbot, diverged.vocab.chars)
+    view.set_snapshot_epochs([0, 4])
+    view.set_inference(inf, 4)
+    assert view.displayed_prediction() == "–––––"
+    qtbot.waitUntil(view.diverged_label.isVisible)
+    assert view.diverged_label.text().startswith("No prediction: these weights give NaN probabilities at every step")
+    image = view.grid.grab().toImage()
+    for step in range(5):
+        cell = view.grid.column_rect(step, "predicted")
+        # Neither right (green) nor wrong (red): there is no character to judge.
+        assert image.pixelColor(cell.left() + 3, cell.top() + 3) not in (QColor(RIGHT_BG), QColor(WRONG_BG)), step
+    cell = view.grid.column_rect(1, "predicted").center()
+    assert view.grid.text_at(QPointF(cell)) == "step 2 'e': no prediction (the probabilities are not numbers)"
+
+    trainer, inferences = run
+    view.set_vocabulary(trainer.vocab.chars)
+    view.set_inference(inferences[30], 30)  # healthy weights: a prediction, and the note goes
+    assert view.displayed_prediction() == "ohlol" and view.diverged_label.isHidden()
+
+
+def test_the_epoch_label_counts_snapshots_not_a_run_of_as_many_epochs(qtbot, run) -> None:
+    """A large model is recorded only when a run starts, pauses or ends: at epoch 2 of 8 the one
+    snapshot is epoch 0's, and "(of 0)" read as a run of 0 epochs."""
+    trainer, inferences = run
+    view = make_view(qtbot, trainer.vocab.chars)
+    view.set_snapshot_epochs([0])  # the run's start
+    view.set_inference(inferences[0], 0)
+    assert view.epoch_label.text() == "after epoch 0 (snapshot 1 of 1)"
+    view.set_snapshot_epochs([0, 3])  # paused at epoch 3
+    view.set_inference(inferences[3], 3)
+    assert view.epoch_label.text() == "after epoch 3 (snapshot 2 of 2)"
+    view.slider.setFocus()
+    with qtbot.waitSignal(view.epoch_requested) as requested:
+        qtbot.keyClick(view.slider, Qt.Key.Key_Left)
+    assert requested.args == [0]
+    assert view.epoch_label.text() == "after epoch 0 (snapshot 1 of 2) · showing 3"
+    # The label keeps room for its text: nothing is cut.
+    label = view.epoch_label
+    qtbot.waitUntil(lambda: label.fontMetrics().horizontalAdvance(label.text()) <= label.width())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel
 
 from rnnstudio.core.results import Inference
 from rnnstudio.ui.heatmaps import ARGMAX_MARK, SEQUENTIAL_LUT, lut_colour
@@ -227,3 +230,56 @@ def test_clearing_the_text_or_typing_a_stranger_removes_the_old_answer(qtbot, tr
     assert view.displayed_prediction() == "" and view.displayed_probabilities() is None
     assert view.message() == EMPTY_MESSAGE
     assert view.epoch_label.text() == "no trained weights yet"
+
+
+@pytest.fixture(scope="module")
+def diverged():
+    """The rnn-embedding preset with every weight NaN, as a diverged run leaves it (its answers are all NaN)."""
+    import torch
+
+    from rnnstudio.core.presets import get_preset
+    from rnnstudio.core.trainer import Trainer
+
+    project = get_preset("rnn-embedding").project
+    t = Trainer(project.task, project.model, project.train)
+    with torch.no_grad():
+        for p in t.model.parameters():
+            p.fill_(float("nan"))
+    return t
+
+
+def test_weights_that_give_nan_predict_nothing_and_say_so(qtbot, diverged):
+    view = make_view(qtbot)
+    with qtbot.waitSignal(view.text_submitted, timeout=2000) as submitted:
+        qtbot.keyClicks(view.input, "hello")
+    inf = diverged.infer(submitted.args[0])
+    assert inf.predicted == "eeeee" and np.isnan(inf.probabilities).all()  # argmax of NaN: index 0, 'e'
+    view.set_inference(inf, 3)
+
+    # No made-up prediction: a dash per step, no "most likely" outline, and a note that says why.
+    assert view.displayed_prediction() == "–––––"
+    assert view.argmax_marks() == [None] * 5
+    note = view.findChild(QLabel, "tryNonFinite")
+    qtbot.waitUntil(note.isVisible)
+    assert note.text() == "No prediction: these weights give NaN probabilities at every step (the run diverged)."
+    image = view.grid.grab().toImage()
+    heatmap = view.grid.heatmap()
+    for step in range(5):
+        for cls in range(4):
+            rect = heatmap.cell_rect(step, cls)
+            assert image.pixelColor(rect.left() + 1, rect.center().y()) != QColor(ARGMAX_MARK), (step, cls)
+    cell = view.grid.column_rect(0).center()
+    assert view.grid.text_at(QPointF(cell)) == "step 1 'h': no prediction (the probabilities are not numbers)"
+    qtbot.mouseMove(view.grid, cell)
+    qtbot.waitUntil(lambda: "no prediction" in view.readout.text())
+
+    # Steps that are numbers keep their prediction; the note names the others.
+    probs = inf.probabilities.copy()
+    probs[:2] = np.eye(4)[[2, 3]]
+    view.set_inference(replace(inf, probabilities=probs, predicted="loeee"), 3)
+    assert view.displayed_prediction() == "lo–––" and view.argmax_marks() == [2, 3, None, None, None]
+    assert note.text().startswith("No prediction at 3 steps of 5 (3, 4, 5): these weights give NaN")
+
+    # A healthy answer (or none) takes the note away.
+    view.set_inference(None)
+    assert note.isHidden()
