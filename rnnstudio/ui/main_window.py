@@ -885,6 +885,7 @@ class MainWindow(QMainWindow):
         if task.pairs and not task_problems:
             seq_len = max(len(p.input) for p in task.pairs)
             self.shapes_view.set_configuration(model, vocab_size, len(task.pairs), seq_len)
+        self.shapes_view.set_strings_have_problems(bool(task_problems))
         self._update_chance_line()
         self._update_actions()
         self._update_ready_text()

@@ -171,6 +171,18 @@ class _WholeRowsBox(QWidget):
         table.setMaximumHeight(chrome + rows * row_h)
 
 
+#: The data path's title. The owner sends only pairs without problems (the seqLen and |V| of strings that
+#: cannot be encoded would be made up), so while the task has one the table keeps the last valid shapes:
+#: the title then says whose they are, on its one line (a bottom tab has no height to spare for a note).
+PATH_TITLE = "<b>Data path</b> for the current model"
+STALE_PATH_TITLE = (
+    f"<b>Data path</b> of the last pairs without problems <span style='color:{ERROR_COLOUR}'>(fix those in red)</span>"
+)
+PATH_TITLE_TIP = (
+    "While the strings have a problem (marked in red), these stay the shapes of their last version without one:\n"
+    "fix the problem to see the shapes of the strings as they are now."
+)
+
 EMPTY_STEPS_HINT = "Press Run to step an RNNCell and call nn.RNN on random inputs of these sizes."
 
 #: Width from which the data path and the lesson sit side by side.
@@ -194,7 +206,8 @@ class ShapesView(QWidget):
         self._walkthrough: Walkthrough | None = None
 
         # --------------------------------------------------------- data path
-        path_title = QLabel("<b>Data path</b> for the current model")
+        self.path_title = path_title = QLabel(PATH_TITLE)
+        path_title.setObjectName("shapesTitle")
         self.caption = QLabel()
         self.caption.setObjectName("shapesCaption")
         self.caption.setWordWrap(True)
@@ -351,8 +364,18 @@ class ShapesView(QWidget):
             self.splitter.setOrientation(orientation)
         super().resizeEvent(event)
 
+    def set_strings_have_problems(self, stale: bool) -> None:
+        """Whether the strings now have problems, so the shapes shown are of their last version without."""
+        self.path_title.setText(STALE_PATH_TITLE if stale else PATH_TITLE)
+        tip = PATH_TITLE_TIP if stale else ""
+        self.path_title.setToolTip(tip)
+        self.caption.setToolTip(tip)
+
     def set_configuration(self, cfg: ModelConfig, vocab_size: int, batch_size: int, seq_len: int) -> None:
-        """Show the tensors this configuration makes for |V| = vocab_size, batchSize pairs and seqLen steps."""
+        """Show the tensors this configuration makes for |V| = vocab_size, batchSize pairs and seqLen steps.
+
+        Meant for pairs without problems only (see set_strings_have_problems).
+        """
         if vocab_size < 1 or batch_size < 1 or seq_len < 1:
             self._path = []
             self._show_path("Add a pair with an input and a target to see the shapes.")

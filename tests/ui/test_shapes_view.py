@@ -273,3 +273,51 @@ def test_lesson_hint_in_view_and_no_data_path_row_cut_in_half(qtbot, width, heig
     shown = table.viewport().height() / row_h
     assert shown == int(shown) and shown >= (1 if height < 360 else 2), (table.viewport().height(), row_h)
     assert int(shown) <= table.rowCount()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The studio window (settings in a temporary folder), its threads joined at the end."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from rnnstudio.ui.main_window import MainWindow
+
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.session.shutdown()
+    w.inspector.shutdown()
+    w.setWindowModified(False)
+    w.close()
+
+
+def test_shapes_kept_while_the_task_has_a_problem_say_so(qtbot, window):
+    """The window sends only pairs without problems: a longer input than its target (a problem)
+    leaves the last valid shapes, and the view must say they are those, not the strings typed."""
+    from PySide6.QtWidgets import QLabel, QLineEdit
+
+    shapes = window.shapes_view
+    window.show_view(shapes)
+    title = next(label for label in shapes.findChildren(QLabel) if label.text().startswith("<b>Data path</b>"))
+    qtbot.waitUntil(lambda: dict(shapes.displayed_shapes()).get("inputs (indices)") == (1, 5))  # hello -> ohlol
+    edit = window.findChild(QLineEdit, "inputEdit")
+    edit.selectAll()
+    qtbot.keyClicks(edit, "hello world")  # the target is still 'ohlol': a length problem
+    qtbot.waitUntil(lambda: window.task().pairs[0].input == "hello world")
+    assert window.task().problems()
+    assert dict(shapes.displayed_shapes())["inputs (indices)"] == (1, 5)  # the last valid pairs' shapes...
+    assert "seqLen = longest input (5)" in shapes.caption.text()
+    # ...under a title that says whose they are, whole on its line.
+    assert title.isVisible()
+    assert title.text().startswith("<b>Data path</b> of the last pairs without problems")
+    assert title.width() >= title.sizeHint().width()
+    assert "While the strings have a problem" in title.toolTip()
+    qtbot.keyClick(edit, Qt.Key_Z, Qt.ControlModifier)  # back to hello: the shapes are the strings' again
+    qtbot.waitUntil(lambda: not window.task().problems())
+    assert title.text() == "<b>Data path</b> for the current model" and title.toolTip() == ""
