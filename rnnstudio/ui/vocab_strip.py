@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnstudio.core.problems import Problem
+from rnnstudio.core.problems import Problem, listed
+from rnnstudio.core.vocab import MAX_VOCAB
 
 from . import style
 
@@ -156,6 +157,11 @@ class _ChipDelegate(QStyledItemDelegate):
         crect = QRect(irect.right() + self._GAP, rect.top(), rect.right() - irect.right() - self._GAP, rect.height())
         painter.drawText(crect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, ch)
         painter.restore()
+
+
+#: The most entries Add makes: a few over MAX_VOCAB show as a problem to cut down, as a file's do
+#: (project_io.MAX_OPEN_VOCAB); a pasted page would take the window many seconds to draw.
+MAX_ADDED_VOCAB = 2 * MAX_VOCAB
 
 
 class VocabStrip(QWidget):
@@ -334,7 +340,9 @@ class VocabStrip(QWidget):
         for p in vocab_problems:
             if p.position is not None:
                 self._problem_positions.setdefault(p.position, []).append(str(p))
-        self.problem_label.setText("\n".join(f"• {p}" for p in vocab_problems))
+        # Every problem marks its chip; the list names the first few (a thousand lines would bury the panel).
+        lines = listed([f"• {p}" for p in vocab_problems])
+        self.problem_label.setText("\n".join(lines))
         self.problem_label.setVisible(bool(vocab_problems))
         self._apply_problem_marks()
 
@@ -425,6 +433,13 @@ class VocabStrip(QWidget):
     def _on_add_clicked(self) -> None:
         text = self.add_edit.text()
         if not text or self._derived or self._read_only:
+            return
+        if len(self._chars) + len(text) > MAX_ADDED_VOCAB:  # the text stays in the field to cut down
+            self.problem_label.setText(
+                f"• Adding {len(text):,} characters would make {len(self._chars) + len(text):,} entries: "
+                f"a vocabulary holds at most {MAX_VOCAB}. Nothing was added."
+            )
+            self.problem_label.setVisible(True)
             return
         # setText, not clear(): the typing now lives in the vocabulary, whose Add is undoable, and
         # an empty field history lets Ctrl+Z in the field undo that Add rather than bring the text back.

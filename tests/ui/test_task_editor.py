@@ -767,3 +767,23 @@ def test_encoding_preview_wraps_its_sizes_between_them_not_inside_one(editor):
         lines = [line.replace("\xa0", " ").replace("\u2060", "") for line in lines]  # as a reader sees them
         shown = [part.strip() for line in lines for part in line.split("·") if part.strip()]
         assert shown == parts, (width, lines)  # each part whole on one line
+
+
+def test_a_paste_that_would_make_a_huge_vocabulary_adds_nothing_and_keeps_the_text(qtbot, editor):
+    """20,000 pasted characters took the window 22 s to draw as chips and problems."""
+    strip = editor.vocab_strip
+    qtbot.mouseClick(strip.explicit_button, Qt.MouseButton.LeftButton)
+    pasted = "a" * 20_000
+    strip.add_edit.setText(pasted)  # as a paste puts it there
+    qtbot.keyClick(strip.add_edit, Qt.Key.Key_Return)
+    assert editor.task().vocab == ("e", "h", "l", "o")
+    assert strip.add_edit.text() == pasted  # nothing typed is lost: cut it down and press Enter again
+    assert strip.problem_label.text() == (
+        "• Adding 20,000 characters would make 20,004 entries: a vocabulary holds at most 512. Nothing was added."
+    )
+    strip.add_edit.setText("a" * 600)  # a few over the limit: added, and shown as problems to fix
+    qtbot.keyClick(strip.add_edit, Qt.Key.Key_Return)
+    assert len(editor.task().vocab) == 604
+    editor.set_problems(editor.task().problems())
+    lines = strip.problem_label.text().split("\n")
+    assert len(lines) == 6 and lines[-1] == "… and 595 more"  # 599 duplicates and the size: five, then a count
