@@ -1584,3 +1584,29 @@ def test_the_chance_line_of_the_summed_loss_preset_says_it_sums_five_steps(qtbot
     assert plot.chance_loss() == pytest.approx(5 * math.log(4)) and plot.chance_label() == "chance 5·ln|V|"
     w.load_preset("rnn-embedding")
     assert plot.chance_loss() == pytest.approx(math.log(4)) and plot.chance_label() == "chance ln|V|"
+
+
+def test_shapes_kept_while_the_task_has_a_problem_say_so(qtbot, make_window) -> None:
+    """The window sends only pairs without problems: a longer input than its target (a problem)
+    leaves the last valid shapes, and the view must say they are those, not the strings typed."""
+    window = make_window()
+    window.resize(1440, 900)
+    shapes = window.shapes_view
+    window.show_view(shapes)
+    title = shapes.path_title
+    qtbot.waitUntil(lambda: dict(shapes.displayed_shapes()).get("inputs (indices)") == (1, 5))  # hello -> ohlol
+    edit = window.findChild(QLineEdit, "inputEdit")
+    edit.selectAll()
+    qtbot.keyClicks(edit, "hello world")  # the target is still 'ohlol': a length problem
+    qtbot.waitUntil(lambda: window.task().pairs[0].input == "hello world")
+    assert window.task().problems()
+    assert dict(shapes.displayed_shapes())["inputs (indices)"] == (1, 5)  # the last valid pairs' shapes...
+    assert "seqLen = longest input (5)" in shapes.caption.text()
+    # ...under a title that says whose they are, whole on its line.
+    assert title.isVisible()
+    assert title.text().startswith("<b>Data path</b> of the last pairs without problems")
+    assert title.width() >= title.sizeHint().width()
+    assert "While the strings have a problem" in title.toolTip()
+    qtbot.keyClick(edit, Qt.Key_Z, Qt.ControlModifier)  # back to hello: the shapes are the strings' again
+    qtbot.waitUntil(lambda: not window.task().problems())
+    assert title.text() == "<b>Data path</b> for the current model" and title.toolTip() == ""
