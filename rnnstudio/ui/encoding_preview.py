@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -48,8 +49,17 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False).replace(" ", "&nbsp;")
 
 
+#: After an item of a right-to-left script: a left-to-right mark, so the list still reads in index
+#: order (without it, "'ו', 'ל'" with the punctuation between them is laid out right to left).
+LTR_MARK = "\u200e"
+
+
+def _in_index_order(item: str) -> str:
+    return item + LTR_MARK if any(unicodedata.bidirectional(c) in ("R", "AL") for c in item) else item
+
+
 def _list_html(items: list[str], bad: set[int]) -> str:
-    shown = items[:MAX_SHOWN]
+    shown = [_in_index_order(item) for item in items[:MAX_SHOWN]]
     parts = [
         f"<span style='color:{RED}; font-weight:bold'>{_escape(s)}</span>" if i in bad else _escape(s)
         for i, s in enumerate(shown)

@@ -787,3 +787,25 @@ def test_a_paste_that_would_make_a_huge_vocabulary_adds_nothing_and_keeps_the_te
     editor.set_problems(editor.task().problems())
     lines = strip.problem_label.text().split("\n")
     assert len(lines) == 6 and lines[-1] == "… and 595 more"  # 599 duplicates and the size: five, then a count
+
+
+def test_idx2char_of_a_right_to_left_script_reads_in_index_order(qtbot, editor):
+    """'['ו','ל','ם','ש']' was laid out right to left, so it seemed to list index 3 first."""
+    from PySide6.QtGui import QTextLayout
+
+    editor.input_edit.setFocus()
+    editor.input_edit.selectAll()
+    qtbot.keyClick(editor.input_edit, Qt.Key.Key_Backspace)
+    editor.input_edit.insert("שלום")  # QTest sends no such keys; insert() is typing for the field
+    editor.target_edit.selectAll()
+    editor.target_edit.insert("םולש")
+    chars = editor.task().vocabulary().chars
+    assert len(chars) == 4
+    text = plain(editor.encoding_preview.idx2char_label)
+    layout = QTextLayout(text, editor.encoding_preview.idx2char_label.font())
+    layout.beginLayout()
+    line = layout.createLine()
+    line.setLineWidth(10_000)
+    layout.endLayout()
+    xs = [line.cursorToX(text.index(c))[0] for c in chars]
+    assert xs == sorted(xs), (text, xs)  # index 0 leftmost, as the chips and x_data number them
