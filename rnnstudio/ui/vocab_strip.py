@@ -88,6 +88,11 @@ class WrapLabel(QLabel):
         if not self.wordWrap() or self.width() <= 0:
             return
         h = self.heightForWidth(self.width()) if self.text() else 0
+        if h > 0 and h == self.minimumHeight():
+            # QLabel's heightForWidth is never below the label's minimum height: measure without it,
+            # or a label that once needed two lines would keep their height for one.
+            self.setMinimumHeight(0)
+            h = self.heightForWidth(self.width())
         if h >= 0 and h != self.minimumHeight():
             self.setMinimumHeight(h)
 

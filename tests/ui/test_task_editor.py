@@ -809,3 +809,18 @@ def test_idx2char_of_a_right_to_left_script_reads_in_index_order(qtbot, editor):
     layout.endLayout()
     xs = [line.cursorToX(text.index(c))[0] for c in chars]
     assert xs == sorted(xs), (text, xs)  # index 0 leftmost, as the chips and x_data number them
+
+
+def test_the_encoding_lines_shrink_back_when_a_long_pair_becomes_short(qtbot, editor):
+    """After a pair whose x_data wrapped, a short one left each line two lines high: blank bands."""
+    shown(qtbot, editor)
+    x_label = editor.encoding_preview.x_label
+    one_line = x_label.height()
+    for text in ("hello world, hello world", "hello"):
+        focus(qtbot, editor.input_edit)
+        editor.input_edit.selectAll()
+        qtbot.keyClicks(editor.input_edit, text)
+        if text != "hello":
+            qtbot.waitUntil(lambda: x_label.height() > one_line)  # wrapped onto more lines
+    qtbot.waitUntil(lambda: x_label.height() == one_line)
+    assert x_label.minimumHeight() <= one_line
