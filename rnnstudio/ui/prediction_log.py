@@ -481,6 +481,11 @@ class PredictionLogView(QTableView):
         if self._following:
             self.scrollToBottom()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._following:  # made shorter (a banner above, a dragged splitter): the newest row stays in sight
+            self.scrollToBottom()
+
     @Slot(int)
     def _on_scroll_value_changed(self, value: int) -> None:
         # Only a value change decides: new rows raise the maximum without moving the value,

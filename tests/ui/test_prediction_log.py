@@ -264,6 +264,17 @@ def test_follows_the_newest_row_unless_scrolled_away(qtbot):
     assert bar.value() == bar.maximum()
     assert view.rowAt(view.viewport().height() - 2) == 179
 
+    # Made shorter (a banner opens above the log): the newest row stays in sight while following...
+    view.resize(view.width(), 100)
+    qtbot.waitUntil(lambda: view.viewport().height() < 100)
+    assert view.is_following() and bar.value() == bar.maximum()
+    assert view.rowAt(view.viewport().height() - 2) == 179
+    # ...and a view scrolled away stays where the user left it.
+    bar.triggerAction(QAbstractSlider.SliderPageStepSub)
+    parked = bar.value()
+    view.resize(view.width(), 160)
+    assert bar.value() == parked and not view.is_following()
+
     # The same with the keyboard: Ctrl+Home leaves the bottom, Ctrl+End comes back.
     view.setFocus()
     qtbot.keyClick(view, Qt.Key_Home, Qt.ControlModifier)
