@@ -570,14 +570,22 @@ class ConfigPanel(QWidget):
         layout.addStretch(1)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Ctrl+Z and Ctrl+Shift+Z in a spin box go to the window's undo, where each change of an
-        option is a step (typing "256" one step): the spin box's own text undo would claim the key,
-        and with no typing of its own to undo it did nothing, whatever was changed last."""
+        """Ctrl+Z and Ctrl+Shift+Z in a spin box undo its own typing first, then go to the window's
+        undo, where each change of an option is a step: the box's text undo claimed the key even with
+        nothing of its own to undo, so Ctrl+Z there did nothing, whatever was changed last."""
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo):
+            redo = event.matches(QKeySequence.StandardKey.Redo)
+            if redo or event.matches(QKeySequence.StandardKey.Undo):
+                edit = watched.lineEdit() if isinstance(watched, QAbstractSpinBox) else None
+                if edit is not None and (edit.isRedoAvailable() if redo else edit.isUndoAvailable()):
+                    return super().eventFilter(watched, event)  # the box undoes its typing
                 event.ignore()  # not claimed: the window's Undo/Redo shortcut runs
                 return True
         return super().eventFilter(watched, event)
+
+    def is_typed(self, name: str) -> bool:
+        """Whether option ``name`` is a box one types into (its changes in a row may form one undo step)."""
+        return isinstance(self._fields.get(name), QAbstractSpinBox)
 
     # --- state ----------------------------------------------------------------------------------
 

@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         # a run in between starts a new step (see ConfigCommand).
         self._config_shown: tuple[ModelConfig, TrainConfig] | None = None
         self._config_session = 0
+        self._pushing_config = False
         self._name = ""
         self._description = ""
         self._history: list[EpochResult] = []
@@ -524,6 +525,7 @@ class MainWindow(QMainWindow):
         self.session.trainer_built.connect(self._on_session_trainer_built)
         self.session.warmed_up.connect(self._on_session_warmed_up)
         self.task_editor.undo_stack().cleanChanged.connect(self._on_undo_clean_changed)
+        self.task_editor.undo_stack().indexChanged.connect(self._on_undo_index_changed)
         self.task_editor.selection_changed.connect(self._on_editor_selection_changed)
         self.bottom_tabs.currentChanged.connect(self._on_bottom_tab_changed)
         self.inspector.replied.connect(self._on_inspector_replied)
@@ -946,14 +948,27 @@ class MainWindow(QMainWindow):
     def _on_config_changed(self, model: ModelConfig, train: TrainConfig) -> None:
         before, self._config_shown = self._config_shown, (model, train)
         if before is not None and before != self._config_shown:  # an undo step; the stack marks the change
-            command = ConfigCommand(self._apply_config, before, self._config_shown, self._config_session)
-            self.task_editor.undo_stack().push(command)
+            command = ConfigCommand(
+                self._apply_config, before, self._config_shown, self._config_session, self.config_panel.is_typed
+            )
+            self._pushing_config = True
+            try:
+                self.task_editor.undo_stack().push(command)
+            finally:
+                self._pushing_config = False
         self._revalidate()
+
+    @Slot(int)
+    def _on_undo_index_changed(self, _index: int) -> None:
+        """Any step, undo or redo but an option's own change: the next option change is a new step."""
+        if not self._pushing_config:
+            self._config_session += 1
 
     def _apply_config(self, model: ModelConfig, train: TrainConfig) -> None:
         """Undo or redo of an option: the panel shows it, and the window checks it as if typed."""
         self.config_panel.set_config(model, train)
         self._config_shown = (model, train)
+        self.task_editor.end_typing_step()  # typing in a string after this is a step of its own
         self._revalidate()
 
     def _show_matching_preset(self, task: Task, model: ModelConfig, train: TrainConfig) -> None:

@@ -1610,3 +1610,53 @@ def test_shapes_kept_while_the_task_has_a_problem_say_so(qtbot, make_window) -> 
     qtbot.keyClick(edit, Qt.Key_Z, Qt.ControlModifier)  # back to hello: the shapes are the strings' again
     qtbot.waitUntil(lambda: not window.task().problems())
     assert title.text() == "<b>Data path</b> for the current model" and title.toolTip() == ""
+
+
+def test_option_undo_steps_follow_what_the_user_did(qtbot, make_window, monkeypatch) -> None:
+    from rnnstudio.ui import config_undo
+
+    w = make_window()
+    cell, epochs = child(w, QComboBox, "cellCombo"), child(w, QSpinBox, "epochsSpin")
+    cell.setCurrentIndex(cell.findData("lstm"))
+    cell.setCurrentIndex(cell.findData("gru"))
+    w.act_undo.trigger()
+    assert w.model_config().cell == "lstm"  # each pick from a list is a step
+    w.act_undo.trigger()
+    assert w.model_config().cell == "rnn"
+
+    clock = [1000.0]
+    monkeypatch.setattr(config_undo, "now", lambda: clock[0])
+    epochs.stepBy(1)
+    epochs.stepBy(1)  # in quick succession: one step, as typing "17" would be
+    clock[0] += 60
+    epochs.stepBy(1)  # a minute later: a step of its own
+    w.act_undo.trigger()
+    assert epochs.value() == 17
+    w.act_undo.trigger()
+    assert epochs.value() == 15
+
+    edit = w.task_editor.input_edit
+    replace_text(qtbot, edit, "hel")
+    epochs.stepBy(1)
+    w.act_undo.trigger()  # the epochs
+    qtbot.keyClicks(edit, "p")  # after an undo, typing is a step of its own
+    w.act_undo.trigger()
+    assert edit.text() == "hel"
+    w.act_undo.trigger()  # a string's undo in between: the next change of the same box is new too
+    epochs.stepBy(1)
+    epochs.stepBy(1)
+    w.act_undo.trigger()
+    assert epochs.value() == 15 and edit.text() == "hello"
+
+
+def test_ctrl_z_in_a_box_undoes_its_own_typing_first(qtbot, make_window) -> None:
+    w = make_window()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    replace_text(qtbot, w.task_editor.input_edit, "world")
+    lr = child(w, QDoubleSpinBox, "lrSpin")
+    lr.setFocus()
+    lr.lineEdit().selectAll()
+    qtbot.keyClick(lr, Qt.Key_Backspace)  # the box is empty: nothing the options could hold yet
+    qtbot.keyClick(lr, Qt.Key_Z, Qt.ControlModifier)
+    assert lr.text() == "0.05" and w.task().pairs[0].input == "world"  # not the string out of view
