@@ -381,12 +381,17 @@ def _temporary_beside(p: Path) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
 
 
+def _written_path(path: str | os.PathLike) -> Path:
+    """Where a save of ``path`` writes: through a symbolic link, the file it points to (the link stays)."""
+    return Path(os.path.realpath(path))
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
 
     A crash or a full disk leaves the old file as it was. OSError carries the reason.
     """
-    p = Path(os.path.realpath(path))  # through a link, the file it points to: the link stays
+    p = _written_path(path)
     try:  # keep the permissions of the file being replaced; a new file gets the usual ones
         mode = p.stat().st_mode & 0o7777
     except OSError:
@@ -418,7 +423,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 def check_writable(path: str | os.PathLike) -> None:
     """ProjectError unless a file can be saved at ``path``: for checks before long work, such as training."""
     p = Path(path)
-    folder = p.parent
+    folder = _written_path(p).parent  # where atomic_write will write
     try:  # these raise, rather than answer False, for a folder the user may not look into
         is_dir, folder_exists, folder_is_dir = p.is_dir(), folder.exists(), folder.is_dir()
     except OSError as exc:
@@ -432,7 +437,7 @@ def check_writable(path: str | os.PathLike) -> None:
     if not folder_is_dir:
         raise ProjectError(f"cannot save {p}: {folder} is not a folder")
     try:  # what atomic_write does first; permission bits alone miss read-only mounts and ACLs
-        fd, probe = _temporary_beside(p)
+        fd, probe = _temporary_beside(_written_path(p))
     except OSError as exc:
         raise ProjectError(f"cannot save {p}: the folder {folder} is not writable ({exc.strerror or exc})") from None
     os.close(fd)

@@ -704,3 +704,14 @@ def test_a_file_with_far_more_pairs_or_vocabulary_than_a_task_holds_is_refused_w
     doc["vocab"].append("b")
     with pytest.raises(ProjectError, match="its vocabulary has 1,025 entries: a vocabulary holds at most 512"):
         project_io.project_from_dict(doc, "p.json")
+
+
+def test_the_check_before_training_looks_where_a_save_through_a_link_will_write(tmp_path: Path) -> None:
+    link = tmp_path / "link.rnnproj.json"
+    link.symlink_to(tmp_path / "gone" / "p.rnnproj.json")  # its folder does not exist
+    with pytest.raises(ProjectError, match="does not exist"):
+        project_io.check_writable(link)
+    (tmp_path / "gone").mkdir()
+    project_io.check_writable(link)
+    save_project(get_preset("rnn-onehot").project, link)
+    assert link.is_symlink() and load_project(tmp_path / "gone" / "p.rnnproj.json").task.pairs
