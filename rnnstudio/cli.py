@@ -307,6 +307,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # `rnnstudio train | head` closed our stdout: not an error
         return 0
-    except KeyboardInterrupt:  # Ctrl+C before training began (torch takes seconds to load): no traceback
-        print("rnnstudio: interrupted before training began", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl+C outside the training loop (torch takes seconds to load): no traceback
+        print("rnnstudio: interrupted", file=sys.stderr)
         return 130

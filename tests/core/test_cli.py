@@ -414,4 +414,4 @@ def test_ctrl_c_before_training_begins_is_one_line_and_status_130(capsys, monkey
     monkeypatch.setattr(trainer.Trainer, "__init__", interrupted)
     assert main(["train", "--preset", "rnn-onehot"]) == 130
     out, err = capsys.readouterr()
-    assert out == "" and err == "rnnstudio: interrupted before training began\n"
+    assert out == "" and err == "rnnstudio: interrupted\n"
