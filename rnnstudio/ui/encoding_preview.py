@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import unicodedata
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from rnnstudio.core.config import ModelConfig
@@ -58,6 +59,22 @@ def _in_index_order(item: str) -> str:
     return item + LTR_MARK if any(unicodedata.bidirectional(c) in ("R", "AL") for c in item) else item
 
 
+class CodeLabel(WrapLabel):
+    """A line of the notebook's code: what the user copies from it is the code, without the
+    left-to-right marks added for display (a copied idx2char must still parse as Python)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        QGuiApplication.clipboard().dataChanged.connect(self._on_clipboard_changed)
+
+    @Slot()
+    def _on_clipboard_changed(self) -> None:
+        board = QGuiApplication.clipboard()
+        text = board.text()
+        if LTR_MARK in text and self.hasSelectedText():  # copied from here, by key or menu
+            board.setText(text.replace(LTR_MARK, ""))
+
+
 def _list_html(items: list[str], bad: set[int]) -> str:
     shown = [_in_index_order(item) for item in items[:MAX_SHOWN]]
     parts = [
@@ -83,11 +100,11 @@ class EncodingPreview(QWidget):
         self._cfg = ModelConfig()
 
         font = monospace_font()
-        self.idx2char_label = WrapLabel()
+        self.idx2char_label = CodeLabel()
         self.idx2char_label.setObjectName("idx2charLabel")
-        self.x_label = WrapLabel()
+        self.x_label = CodeLabel()
         self.x_label.setObjectName("xDataLabel")
-        self.y_label = WrapLabel()
+        self.y_label = CodeLabel()
         self.y_label.setObjectName("yDataLabel")
         self.batch_label = WrapLabel()
         self.batch_label.setObjectName("batchLabel")

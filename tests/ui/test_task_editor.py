@@ -824,3 +824,22 @@ def test_the_encoding_lines_shrink_back_when_a_long_pair_becomes_short(qtbot, ed
             qtbot.waitUntil(lambda: x_label.height() > one_line)  # wrapped onto more lines
     qtbot.waitUntil(lambda: x_label.height() == one_line)
     assert x_label.minimumHeight() <= one_line
+
+
+def test_idx2char_copied_from_the_preview_is_python_without_layout_marks(qtbot, editor):
+    import ast
+
+    from PySide6.QtGui import QGuiApplication
+
+    shown(qtbot, editor)
+    editor.input_edit.selectAll()
+    editor.input_edit.insert("שלום")
+    editor.target_edit.selectAll()
+    editor.target_edit.insert("םולש")
+    label = editor.encoding_preview.idx2char_label
+    label.setFocus()
+    label.setSelection(0, len(plain(label)))
+    qtbot.keyClick(label, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith("idx2char = ") and "\u200e" not in copied
+    assert ast.literal_eval(copied.removeprefix("idx2char = ")) == list(editor.task().vocabulary().chars)
