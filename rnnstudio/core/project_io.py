@@ -184,6 +184,11 @@ def _parse_v1(doc: dict) -> Project:
         if bad is not None:
             raise ValueError(f"{where} holds U+{ord(bad):04X}, half of a character: the text is not valid Unicode")
     task = Task(tuple(pairs), vocab)
+    if vocab is None and len(task.vocabulary()) > MAX_OPEN_VOCAB:  # derived: as many as the strings hold
+        raise ValueError(
+            f"its strings hold {len(task.vocabulary()):,} different characters: a vocabulary holds at most "
+            f"{MAX_VOCAB}, and RNN Studio opens files of up to {MAX_OPEN_VOCAB:,} to cut down"
+        )
     _check_history_fits(history, task)
     return Project(task, model, train, history, name, description)
 

@@ -367,10 +367,11 @@ class VocabStrip(QWidget):
     def _fit_chips(self) -> None:
         # As many rows as the chips wrap into, at most three, then scroll: a 512-character
         # vocabulary must not eat the panel, and a 4-character one must not leave a hole.
-        self.chips.setFixedHeight(self._chip_rows_height(min(self._chip_rows(), 3)))
+        self.chips.setFixedHeight(self._chip_rows_height(self._chip_rows(most=3)))
 
-    def _chip_rows(self) -> int:
-        """How many rows the chips wrap into at the list's current width, wrapped as QListView wraps.
+    def _chip_rows(self, most: int | None = None) -> int:
+        """How many rows the chips wrap into at the list's current width, wrapped as QListView wraps
+        (counted up to ``most``: a pasted page of 20,000 characters is not measured chip by chip).
 
         A left-to-right wrapping list with an as-needed vertical scroll bar lays out in its viewport
         less the scroll bar's width, whether or not the bar shows (so the bar never makes the chips
@@ -391,6 +392,8 @@ class VocabStrip(QWidget):
             w = self._chip_delegate.sizeHint(opt, chips.model().index(i, 0)).width()
             if x > spacing and x + w + spacing >= width:
                 rows, x = rows + 1, spacing
+                if most is not None and rows > most:
+                    return most
             x += w + 2 * spacing
         return rows
 

@@ -704,6 +704,12 @@ def test_a_file_with_far_more_pairs_or_vocabulary_than_a_task_holds_is_refused_w
     doc["vocab"].append("b")
     with pytest.raises(ProjectError, match="its vocabulary has 1,025 entries: a vocabulary holds at most 512"):
         project_io.project_from_dict(doc, "p.json")
+    many = "".join(chr(0x4E00 + i) for i in range(1_025))  # a vocabulary derived from the strings
+    doc = {"schema_version": 1, "pairs": [[many[:1_024], many[:1_024]]]}
+    assert len(project_io.project_from_dict(doc, "p.json").task.vocabulary()) == 1_024
+    doc["pairs"].append([many[-1], many[-1]])
+    with pytest.raises(ProjectError, match="its strings hold 1,025 different characters: a vocabulary holds at most"):
+        project_io.project_from_dict(doc, "p.json")
 
 
 def test_the_check_before_training_looks_where_a_save_through_a_link_will_write(tmp_path: Path) -> None:
