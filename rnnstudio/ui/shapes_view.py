@@ -176,11 +176,11 @@ class _WholeRowsBox(QWidget):
 #: the title then says whose they are, on its one line (a bottom tab has no height to spare for a note).
 PATH_TITLE = "<b>Data path</b> for the current model"
 STALE_PATH_TITLE = (
-    f"<b>Data path</b> of the last pairs without problems <span style='color:{ERROR_COLOUR}'>(fix those in red)</span>"
+    f"<b>Data path</b> as before the strings' problems <span style='color:{ERROR_COLOUR}'>(fix those in red)</span>"
 )
 PATH_TITLE_TIP = (
-    "While the strings have a problem (marked in red), these stay the shapes of their last version without one:\n"
-    "fix the problem to see the shapes of the strings as they are now."
+    "While the strings have a problem (marked in red), these stay the shapes of the last strings and\n"
+    "settings without one, option changes included: fix the problem to see the shapes as they are now."
 )
 
 EMPTY_STEPS_HINT = "Press Run to step an RNNCell and call nn.RNN on random inputs of these sizes."

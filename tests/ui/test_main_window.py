@@ -1604,7 +1604,7 @@ def test_shapes_kept_while_the_task_has_a_problem_say_so(qtbot, make_window) -> 
     assert "seqLen = longest input (5)" in shapes.caption.text()
     # ...under a title that says whose they are, whole on its line.
     assert title.isVisible()
-    assert title.text().startswith("<b>Data path</b> of the last pairs without problems")
+    assert title.text().startswith("<b>Data path</b> as before the strings' problems")
     assert title.width() >= title.sizeHint().width()
     assert "While the strings have a problem" in title.toolTip()
     qtbot.keyClick(edit, Qt.Key_Z, Qt.ControlModifier)  # back to hello: the shapes are the strings' again
