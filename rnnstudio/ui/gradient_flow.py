@@ -608,10 +608,11 @@ class GradientFlowView(QWidget):
             self._ticks("line left", self.line_plot.getAxis("left"), [log_ticks(lo, hi)])
         else:
             self._range(self.line_plot, (0.5, steps + 0.5), None)
-        # The title doubles as the legend, so no legend box covers a curve.
+        # The title doubles as the legend, so no legend box covers a curve; on a line of its own,
+        # or its width would squeeze the heatmap beside it (five time steps in 70 px at 1280 px).
         names = ""
         if layers > 1:
-            names = " &nbsp; " + " &nbsp;".join(
+            names = "<br>" + " &nbsp;".join(
                 f"<span style='color:{LAYER_COLOURS[i % len(LAYER_COLOURS)]}'>● layer {i + 1}</span>"
                 for i in range(layers)
             )

@@ -1660,3 +1660,15 @@ def test_ctrl_z_in_a_box_undoes_its_own_typing_first(qtbot, make_window) -> None
     qtbot.keyClick(lr, Qt.Key_Backspace)  # the box is empty: nothing the options could hold yet
     qtbot.keyClick(lr, Qt.Key_Z, Qt.ControlModifier)
     assert lr.text() == "0.05" and w.task().pairs[0].input == "world"  # not the string out of view
+
+
+def test_the_gradient_heatmap_keeps_room_for_its_steps_in_a_1280_px_window(qtbot, make_window) -> None:
+    """The latest-snapshot title's two-layer legend squeezed the heatmap of 'hello' into 72 px,
+    its step and character labels thinned to one."""
+    w = make_window()
+    w.resize(1280, 800)
+    w.show_view(w.gradient_flow)
+    train_to_end(qtbot, w)
+    view = w.gradient_flow
+    qtbot.waitUntil(lambda: view.displayed_epochs()[-1:] == [15])
+    qtbot.waitUntil(lambda: view.heat_plot.width() >= 30 * 5)  # five steps, each wide enough for its label
