@@ -347,6 +347,7 @@ class _FilmOverview(QWidget):
         self.label_w = QFontMetrics(self._font).horizontalAdvance("1000000") + 8
         self.top_h = QFontMetrics(self._font).height() + 2
         self.setMinimumWidth(self.label_w + 60)
+        self._columns = 0  # of the flags shown
 
     def set_flags(self, flags: np.ndarray) -> None:
         """Rows x columns of 0 (nothing), 1 (right), 2 (wrong)."""
@@ -358,11 +359,17 @@ class _FilmOverview(QWidget):
             self._buffer = rgb
             self._image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888)
         self._scaled = None
-        cols = flags.shape[1] if flags.ndim == 2 else 0
-        width = self.label_w + min(max(cols * self.WIDTH_PER_COLUMN, 60), 320) + 6
+        self._columns = flags.shape[1] if flags.ndim == 2 else 0
+        self.fit_width()
+        self.update()
+
+    def fit_width(self) -> None:
+        """As wide as its columns need, up to 320 px and a third of the panel: the strip beside it is
+        what one reads, and in a narrow panel it kept only a position and a half of 'hello world'."""
+        share = max(60, self._strip.width() // 3 - self.label_w)
+        width = self.label_w + min(max(self._columns * self.WIDTH_PER_COLUMN, 60), 320, share) + 6
         if width != self.width() or self.minimumWidth() != width:
             self.setFixedWidth(width)  # only on a change: each call would lay the panel out again
-        self.update()
 
     def image_rect(self) -> QRect:
         """Where the rows are drawn."""
@@ -724,6 +731,7 @@ class FilmStrip(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_caption()
+        self.overview.fit_width()
 
 
 def _html(text: str) -> str:

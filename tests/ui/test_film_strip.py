@@ -243,3 +243,16 @@ def test_the_caption_is_elided_to_the_panel_with_the_whole_of_it_in_the_tooltip(
     qtbot.waitUntil(lambda: rendered_width(strip.caption) <= strip.caption.contentsRect().width())
     assert "· 187 of 557" in strip.caption_text()
     assert "abcdefghij" * 6 in strip.caption.toolTip()
+
+
+def test_in_a_narrow_panel_the_overview_leaves_the_strip_most_of_the_room(qtbot):
+    """In the tab of a 1280-px window, 'hello world' got a 320-px overview and 1.5 visible positions."""
+    strip = make_strip(qtbot, width=488, height=300)
+    strip.set_pair(0, "hello world", "dlrow olleh")
+    strip.append([EpochResult(e, 1.0, 0.5, ("dlrow olleh",), 0.0) for e in range(1, 16)])
+    cell_w = strip.canvas.cell_w
+    # eight of the eleven positions in view, the overview at most a third of the panel (and its margin)
+    qtbot.waitUntil(lambda: strip.canvas.viewport().width() >= strip.canvas.epoch_w + 8 * cell_w)
+    assert strip.overview.width() <= strip.width() // 3 + 6
+    strip.resize(1100, 300)  # room for both: the overview as wide as its columns want
+    qtbot.waitUntil(lambda: strip.overview.width() == strip.overview.label_w + 11 * strip.overview.WIDTH_PER_COLUMN + 6)
