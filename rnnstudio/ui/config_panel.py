@@ -570,14 +570,16 @@ class ConfigPanel(QWidget):
         layout.addStretch(1)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Ctrl+Z and Ctrl+Shift+Z in a spin box undo its own typing first, then go to the window's
-        undo, where each change of an option is a step: the box's text undo claimed the key even with
-        nothing of its own to undo, so Ctrl+Z there did nothing, whatever was changed last."""
+        """Ctrl+Z and Ctrl+Shift+Z in a spin box go to the window's undo, where each change of an
+        option is a step (the box's text undo claimed the key even with nothing of its own to undo,
+        so Ctrl+Z there did nothing, whatever was changed last). Typing that is not a value yet (an
+        emptied box) is the box's own to undo first."""
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             redo = event.matches(QKeySequence.StandardKey.Redo)
             if redo or event.matches(QKeySequence.StandardKey.Undo):
                 edit = watched.lineEdit() if isinstance(watched, QAbstractSpinBox) else None
-                if edit is not None and (edit.isRedoAvailable() if redo else edit.isUndoAvailable()):
+                unfinished = edit is not None and not watched.hasAcceptableInput()
+                if unfinished and (edit.isRedoAvailable() if redo else edit.isUndoAvailable()):
                     return super().eventFilter(watched, event)  # the box undoes its typing
                 event.ignore()  # not claimed: the window's Undo/Redo shortcut runs
                 return True

@@ -1660,6 +1660,15 @@ def test_ctrl_z_in_a_box_undoes_its_own_typing_first(qtbot, make_window) -> None
     qtbot.keyClick(lr, Qt.Key_Backspace)  # the box is empty: nothing the options could hold yet
     qtbot.keyClick(lr, Qt.Key_Z, Qt.ControlModifier)
     assert lr.text() == "0.05" and w.task().pairs[0].input == "world"  # not the string out of view
+    # Typing that became a value is the window's step: one Ctrl+Z takes it back, with nothing left over.
+    hidden, cell = child(w, QSpinBox, "hiddenSpin"), child(w, QComboBox, "cellCombo")
+    replace_text(qtbot, hidden, "32")
+    cell.setFocus()
+    qtbot.keyClick(cell, Qt.Key_Down)  # LSTM
+    qtbot.keyClick(cell, Qt.Key_Z, Qt.ControlModifier)  # back to RNN
+    qtbot.keyClick(hidden, Qt.Key_Z, Qt.ControlModifier)  # back to 8, as one step of the history
+    assert hidden.value() == 8 and w.act_undo.text().endswith("Edit input of pair 1")
+    assert w.act_redo.text().endswith("Change hidden size")  # and LSTM's step is still there to redo
 
 
 def test_the_gradient_heatmap_keeps_room_for_its_steps_in_a_1280_px_window(qtbot, make_window) -> None:
