@@ -365,14 +365,12 @@ def load_project(path: str | os.PathLike) -> Project:
     p = Path(path)
     data = _read_project_bytes(p)
     # RNN Studio writes UTF-8. A file saved again by an editor may have gained a BOM, or become
-    # UTF-16 (Notepad's "Unicode", PowerShell's Out-File): JSON's own detection reads all of them.
-    encoding = json.detect_encoding(data)
+    # UTF-16 (Notepad's "Unicode", PowerShell's Out-File): JSON's own detection reads all of them,
+    # and names a codec that drops the BOM it found (utf-8-sig, utf-16, utf-32).
     try:
-        text = data.decode(encoding)
+        text = data.decode(json.detect_encoding(data))
     except UnicodeDecodeError:
         raise ProjectError(f"{p} is not a text file: it is not an RNN Studio project") from None
-    if text.startswith("\ufeff"):  # the BOM of a UTF-16 or UTF-32 file is not part of the document
-        text = text[1:]
     return loads_project(text, str(p))
 
 
@@ -428,7 +426,8 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 def check_writable(path: str | os.PathLike) -> None:
     """ProjectError unless a file can be saved at ``path``: for checks before long work, such as training."""
     p = Path(path)
-    folder = _written_path(p).parent  # where atomic_write will write
+    target = _written_path(p)  # where atomic_write will write
+    folder = target.parent
     try:  # these raise, rather than answer False, for a folder the user may not look into
         is_dir, folder_exists, folder_is_dir = p.is_dir(), folder.exists(), folder.is_dir()
     except OSError as exc:
@@ -442,7 +441,7 @@ def check_writable(path: str | os.PathLike) -> None:
     if not folder_is_dir:
         raise ProjectError(f"cannot save {p}: {folder} is not a folder")
     try:  # what atomic_write does first; permission bits alone miss read-only mounts and ACLs
-        fd, probe = _temporary_beside(_written_path(p))
+        fd, probe = _temporary_beside(target)
     except OSError as exc:
         raise ProjectError(f"cannot save {p}: the folder {folder} is not writable ({exc.strerror or exc})") from None
     os.close(fd)
