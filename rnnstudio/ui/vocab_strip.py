@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnstudio.core.problems import Problem, listed
+from rnnstudio.core.project_io import MAX_OPEN_VOCAB
 from rnnstudio.core.vocab import MAX_VOCAB
 
 from . import style
@@ -162,11 +163,6 @@ class _ChipDelegate(QStyledItemDelegate):
         crect = QRect(irect.right() + self._GAP, rect.top(), rect.right() - irect.right() - self._GAP, rect.height())
         painter.drawText(crect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, ch)
         painter.restore()
-
-
-#: The most entries Add makes: a few over MAX_VOCAB show as a problem to cut down, as a file's do
-#: (project_io.MAX_OPEN_VOCAB); a pasted page would take the window many seconds to draw.
-MAX_ADDED_VOCAB = 2 * MAX_VOCAB
 
 
 class VocabStrip(QWidget):
@@ -369,7 +365,7 @@ class VocabStrip(QWidget):
         # vocabulary must not eat the panel, and a 4-character one must not leave a hole.
         self.chips.setFixedHeight(self._chip_rows_height(self._chip_rows(most=3)))
 
-    def _chip_rows(self, most: int | None = None) -> int:
+    def _chip_rows(self, most: int) -> int:
         """How many rows the chips wrap into at the list's current width, wrapped as QListView wraps
         (counted up to ``most``: a pasted page of 20,000 characters is not measured chip by chip).
 
@@ -392,7 +388,7 @@ class VocabStrip(QWidget):
             w = self._chip_delegate.sizeHint(opt, chips.model().index(i, 0)).width()
             if x > spacing and x + w + spacing >= width:
                 rows, x = rows + 1, spacing
-                if most is not None and rows > most:
+                if rows > most:
                     return most
             x += w + 2 * spacing
         return rows
@@ -442,7 +438,9 @@ class VocabStrip(QWidget):
         text = self.add_edit.text()
         if not text or self._derived or self._read_only:
             return
-        if len(self._chars) + len(text) > MAX_ADDED_VOCAB:  # the text stays in the field to cut down
+        # Up to as many entries as a file may open with (a few over MAX_VOCAB show as a problem to cut
+        # down); a pasted page would take the window many seconds to draw. The text stays in the field.
+        if len(self._chars) + len(text) > MAX_OPEN_VOCAB:
             self.problem_label.setText(
                 f"• Adding {len(text):,} characters would make {len(self._chars) + len(text):,} entries: "
                 f"a vocabulary holds at most {MAX_VOCAB}. Nothing was added."
