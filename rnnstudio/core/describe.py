@@ -40,12 +40,15 @@ def large_model_warning(cfg: ModelConfig, vocab_size: int) -> str | None:
     return f"this model has {n:,} parameters: training will be slow and use ~{gb:.1f} GB"
 
 
+def chance_steps(n_targets: int, n_pairs: int, reduction: str) -> float:
+    """How many steps' losses the loss adds up: 1 for "mean", the target length per pair for "sum"."""
+    return n_targets / max(n_pairs, 1) if reduction == "sum" else 1
+
+
 def chance_loss(vocab_size: int, n_targets: int, n_pairs: int, reduction: str) -> float:
     """The loss of a model that guesses uniformly: ln|V| per step, summed over steps for "sum"."""
     per_step = math.log(vocab_size) if vocab_size > 0 else 0.0
-    if reduction == "sum":
-        return per_step * n_targets / max(n_pairs, 1)
-    return per_step
+    return per_step * chance_steps(n_targets, n_pairs, reduction)
 
 
 @dataclass(frozen=True)

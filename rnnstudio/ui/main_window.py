@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..core.config import NO_CUDA, ModelConfig, TrainConfig
-from ..core.describe import chance_loss
+from ..core.describe import chance_loss, chance_steps
 from ..core.presets import DEFAULT_PRESET, get_preset, presets
 from ..core.problems import Problem, plural
 from ..core.project_io import (
@@ -905,8 +905,8 @@ class MainWindow(QMainWindow):
             pairs, vocab_size = task.pairs, len(task.vocabulary())
         if vocab_size > 1 and pairs:
             n_targets = sum(len(p.target) for p in pairs)
-            steps = n_targets / len(pairs) if train.loss_reduction == "sum" else 1  # the label says "5·ln|V|"
-            self.loss_panel.set_chance_loss(chance_loss(vocab_size, n_targets, len(pairs), train.loss_reduction), steps)
+            counts = (n_targets, len(pairs), train.loss_reduction)
+            self.loss_panel.set_chance_loss(chance_loss(vocab_size, *counts), chance_steps(*counts))  # "5·ln|V|"
         else:
             self.loss_panel.set_chance_loss(None)
 
