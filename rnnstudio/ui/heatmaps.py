@@ -11,9 +11,40 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QImage, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QToolTip, QWidget
 
+from ..core.problems import listed, plural
 from ..core.results import Inference
 from . import style
 from .vocab_strip import display_char
+
+#: Drawn in the predicted row at a step with no prediction.
+NO_PREDICTION = "–"
+
+
+def finite_steps(probabilities: object) -> list[bool]:
+    """Per time step, whether its probabilities are all numbers (a diverged model's are NaN or inf)."""
+    p = np.asarray(probabilities, dtype=float) if probabilities is not None else None
+    if p is None or p.ndim != 2:
+        return []
+    return [bool(v) for v in np.isfinite(p).all(axis=1)]
+
+
+def non_finite_note(probabilities: object) -> str:
+    """Why steps have no prediction ('' when every step has one): the weights give NaN or inf there."""
+    finite = finite_steps(probabilities)
+    bad = [i for i, ok in enumerate(finite) if not ok]
+    if not bad:
+        return ""
+    p = np.asarray(probabilities, dtype=float)[bad]
+    nan, inf = bool(np.isnan(p).any()), bool(np.isinf(p).any())
+    kind = "NaN or inf" if nan and inf else "NaN" if nan else "inf"
+    if len(bad) == len(finite):
+        return f"No prediction: these weights give {kind} probabilities at every step (the run diverged)."
+    numbers = ", ".join(listed([str(i + 1) for i in bad]))
+    return (
+        f"No prediction at {plural(len(bad), 'step')} of {len(finite)} ({numbers}): "
+        f"these weights give {kind} probabilities there (the run diverged)."
+    )
+
 
 #: Qt's QWIDGETSIZE_MAX (PySide6 does not export it): "no maximum" for setMaximumHeight.
 WIDGETSIZE_MAX = (1 << 24) - 1

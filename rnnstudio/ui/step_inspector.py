@@ -29,6 +29,7 @@ from .heatmaps import (
     FRAME,
     GRID_LINE,
     MUTED,
+    NO_PREDICTION,
     SEQUENTIAL_LUT,
     TARGET_MARK,
     TEXT,
@@ -38,11 +39,12 @@ from .heatmaps import (
     InferenceGrid,
     OutlineEntry,
     chart_scroll_area,
+    finite_steps,
     matrix_image,
+    non_finite_note,
     quoted,
     small_font,
 )
-from .try_it import NO_PREDICTION, finite_steps, non_finite_note
 from .vocab_strip import NoteLabel, display_char, monospace_font
 
 RIGHT = style.RIGHT
@@ -789,9 +791,7 @@ class StepInspector(QWidget):
 
     def _update_diverged_label(self) -> None:
         inference = self.grid.inference()
-        note = non_finite_note(inference.probabilities) if inference is not None else ""
-        if note != self.diverged_label.text():  # set_inference runs many times a second while training
-            self.diverged_label.set_note(note)
+        self.diverged_label.set_note(non_finite_note(inference.probabilities) if inference is not None else "")
 
     def _update_legend(self) -> None:
         lim = self.grid.hidden_limit()  # the input row names its own scale when it differs

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.problems import listed, plural
+from ..core.problems import listed
 from ..core.results import Inference
 from ..core.sequences import MAX_LENGTH, unknown_char_problems
 from ..core.vocab import Vocabulary, describe_char
@@ -24,6 +24,7 @@ from .heatmaps import (
     ARGMAX_MARK,
     BACKGROUND,
     MUTED,
+    NO_PREDICTION,
     SEQUENTIAL_LUT,
     TEXT,
     WIDGETSIZE_MAX,
@@ -32,46 +33,20 @@ from .heatmaps import (
     InferenceGrid,
     OutlineEntry,
     chart_scroll_area,
+    finite_steps,
+    non_finite_note,
     quoted,
     small_font,
 )
 from .steady import fix_label_size
-from .vocab_strip import RED, WrapLabel, display_char, monospace_font
+from .vocab_strip import RED, NoteLabel, WrapLabel, display_char, monospace_font
 
 PLACEHOLDER_TEXT = "type a string over the vocabulary, e.g. hello"
 EMPTY_MESSAGE = "Type a string above to see what the trained model predicts for it"
 PROBLEM_MESSAGE = "Only characters of the vocabulary can be sent: fix the string above to see a prediction"
 PREDICTED_COLOUR = "#0969da"
-#: Drawn in the predicted row at a step with no prediction.
-NO_PREDICTION = "–"
 #: Delay between the last keystroke and text_submitted: typing a word sends one request, not one per key.
 DEBOUNCE_MS = 150
-
-
-def finite_steps(probabilities: object) -> list[bool]:
-    """Per time step, whether its probabilities are all numbers (a diverged model's are NaN or inf)."""
-    p = np.asarray(probabilities, dtype=float) if probabilities is not None else None
-    if p is None or p.ndim != 2:
-        return []
-    return [bool(v) for v in np.isfinite(p).all(axis=1)]
-
-
-def non_finite_note(probabilities: object) -> str:
-    """Why steps have no prediction ('' when every step has one): the weights give NaN or inf there."""
-    finite = finite_steps(probabilities)
-    bad = [i for i, ok in enumerate(finite) if not ok]
-    if not bad:
-        return ""
-    p = np.asarray(probabilities, dtype=float)[bad]
-    nan, inf = bool(np.isnan(p).any()), bool(np.isinf(p).any())
-    kind = "NaN or inf" if nan and inf else "NaN" if nan else "inf"
-    if len(bad) == len(finite):
-        return f"No prediction: these weights give {kind} probabilities at every step (the run diverged)."
-    numbers = ", ".join(listed([str(i + 1) for i in bad]))
-    return (
-        f"No prediction at {plural(len(bad), 'step')} of {len(finite)} ({numbers}): "
-        f"these weights give {kind} probabilities there (the run diverged)."
-    )
 
 
 def text_problems(text: str, vocab: Sequence[str]) -> list[str]:
@@ -302,11 +277,8 @@ class TryItView(QWidget):
         self.problem_label.hide()
 
         # A diverged model's answer: said above the grid, where the prediction would be read.
-        self.diverged_label = WrapLabel()
-        self.diverged_label.setObjectName("tryNonFinite")
-        self.diverged_label.setWordWrap(True)
+        self.diverged_label = NoteLabel("tryNonFinite")
         self.diverged_label.setStyleSheet(f"color: {RED}")
-        self.diverged_label.hide()
 
         self.legend = ColourLegend()
         self.legend.setObjectName("tryLegend")
@@ -392,10 +364,7 @@ class TryItView(QWidget):
 
     def _update_labels(self) -> None:
         inference = self.grid.inference()
-        note = non_finite_note(inference.probabilities) if inference is not None else ""
-        if note != self.diverged_label.text():
-            self.diverged_label.setText(note)
-        self.diverged_label.setVisible(bool(note))
+        self.diverged_label.set_note(non_finite_note(inference.probabilities) if inference is not None else "")
         if inference is not None:
             epoch = self._answer_epoch
             text = "weights of an unknown epoch" if epoch is None else f"weights after epoch {epoch}"

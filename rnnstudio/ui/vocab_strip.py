@@ -109,8 +109,10 @@ class NoteLabel(QLabel):
         self.hide()
 
     def set_note(self, text: str) -> None:
-        """Say ``text``; '' hides the note."""
-        self.setText(text)
+        """Say ``text``; '' hides the note. The same text again changes nothing (the views set theirs
+        many times a second while training, and each new text lays the panel out again)."""
+        if text != self.text():
+            self.setText(text)
         self.setVisible(bool(text))
 
 
