@@ -28,6 +28,7 @@ from ..core.config import MAX_SEED, ModelConfig
 from ..core.describe import TensorShape, tensor_path
 from ..core.results import Walkthrough
 from . import style
+from .vocab_strip import WrapLabel
 
 #: Item data role holding a row's numeric shape (a tuple of ints).
 SHAPE_ROLE = Qt.UserRole + 1
@@ -134,11 +135,16 @@ class _HintTable(QTableWidget):
 
 
 class _WholeRowsBox(QWidget):
-    """Holds a table and keeps its height to whole rows: the leftover pixels go below its frame, no row is cut."""
+    """Holds a table and keeps its height to whole rows: the leftover pixels go below its frame, no row is cut.
+
+    With ``all_rows`` set, the table asks for every row as its minimum: the box then grows past its
+    parent (a scroll area scrolls) instead of showing one row and a scroll bar inside a scroll area.
+    """
 
     def __init__(self, table: QTableWidget) -> None:
         super().__init__()
         self._table = table
+        self.all_rows = False
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -165,9 +171,13 @@ class _WholeRowsBox(QWidget):
         if table.horizontalHeader().length() > width - 2 * table.frameWidth():  # a narrow view: it scrolls sideways
             chrome += table.horizontalScrollBar().sizeHint().height()
         row_h = table.verticalHeader().defaultSectionSize()
-        rows = max(min(table.rowCount(), (room - chrome) // row_h), 1)
-        # A maximum, not a fixed height: the box's minimum (so the view's) stays one row, not every row.
-        table.setMinimumHeight(chrome + row_h)
+        if self.all_rows:
+            rows = max(table.rowCount(), 1)
+            table.setMinimumHeight(chrome + rows * row_h)
+        else:
+            rows = max(min(table.rowCount(), (room - chrome) // row_h), 1)
+            # A maximum, not a fixed height: the box's minimum (so the view's) stays one row, not every row.
+            table.setMinimumHeight(chrome + row_h)
         table.setMaximumHeight(chrome + rows * row_h)
 
 
@@ -184,6 +194,9 @@ PATH_TITLE_TIP = (
 )
 
 EMPTY_STEPS_HINT = "Press Run to step an RNNCell and call nn.RNN on random inputs of these sizes."
+
+#: Whole rows the lesson's steps table keeps room for, however low the tab.
+STEPS_MIN_ROWS = 3
 
 #: Width from which the data path and the lesson sit side by side.
 WIDE_LAYOUT = 1000
@@ -231,6 +244,7 @@ class ShapesView(QWidget):
         header.setHighlightSections(False)
         path_box = _WholeRowsBox(self.table)
         self._path_box = path_box
+        path_box.all_rows = True  # the splitter below starts stacked
         path_layout = QVBoxLayout(path_box)
         path_layout.setContentsMargins(6, 4, 4, 4)
         path_layout.setSpacing(3)
@@ -240,7 +254,7 @@ class ShapesView(QWidget):
         path_layout.addStretch(0)  # what is left under the table's last whole row
 
         # ------------------------------------------------------------ lesson
-        lesson_title = QLabel("<b>Lesson:</b> the notebook's walkthroughs (random inputs, RNNCell then nn.RNN)")
+        lesson_title = WrapLabel("<b>Lesson:</b> the notebook's walkthroughs (random inputs, RNNCell then nn.RNN)")
         lesson_title.setWordWrap(True)
         self.batch_spin = self._spin("lessonBatchSpin", "batchSize: the sequences processed together")
         self.seq_spin = self._spin("lessonSeqSpin", "seqLen: time steps per sequence")
@@ -254,7 +268,7 @@ class ShapesView(QWidget):
         self.run_button = QPushButton("R&un")
         self.run_button.setObjectName("lessonRunButton")
         self.run_button.setToolTip("Run both walkthroughs for these sizes (Alt+U)")
-        self.status_label = QLabel()
+        self.status_label = WrapLabel()
         self.status_label.setObjectName("lessonStatus")
         self.status_label.setWordWrap(True)
         controls = QGridLayout()
@@ -269,14 +283,16 @@ class ShapesView(QWidget):
             ("nu&mLayers", self.layers_spin),
             ("see&d", self.seed_spin),
         ]
+        # Two to a row (the data's sizes, the cell's, then the layers and the seed): three to a row made
+        # the lesson 505 px wide, wider than the tab of a 1280 px window, which then scrolled sideways.
         for i, (text, spin) in enumerate(cells):
             label = QLabel(text)
             label.setBuddy(spin)
-            row, col = divmod(i, 3)
+            row, col = divmod(i, 2)
             controls.addWidget(label, row, 2 * col, Qt.AlignRight)
             controls.addWidget(spin, row, 2 * col + 1)
-        controls.addWidget(self.run_button, 0, 6, 2, 1)
-        controls.setColumnStretch(7, 1)
+        controls.addWidget(self.run_button, 0, 4, 3, 1)
+        controls.setColumnStretch(5, 1)
 
         self.steps_table = _HintTable(0, 4)
         self.steps_table.setObjectName("lessonStepsTable")
@@ -293,7 +309,15 @@ class ShapesView(QWidget):
         steps_header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
         steps_header.setStretchLastSection(True)
         self.steps_table.setItemDelegateForColumn(3, HiddenValuesDelegate(self.steps_table))
-        self.rnn_label = QLabel()
+        # Stacked under the data path, the page scrolls: the steps keep room for a few whole rows (the
+        # three cell steps of the notebook's sizes) rather than being squeezed to their header.
+        self.steps_table.setMinimumHeight(
+            steps_header.sizeHint().height()
+            + STEPS_MIN_ROWS * self.steps_table.verticalHeader().defaultSectionSize()
+            + self.steps_table.horizontalScrollBar().sizeHint().height()
+            + 2 * self.steps_table.frameWidth()
+        )
+        self.rnn_label = WrapLabel()
         self.rnn_label.setObjectName("lessonRnnLabel")
         self.rnn_label.setWordWrap(True)
         self.transcript = QPlainTextEdit()
@@ -358,10 +382,14 @@ class ShapesView(QWidget):
     # ---------------------------------------------------------- data path
     def resizeEvent(self, event) -> None:
         # Side by side when there is room; stacked in a narrow tab, so the table keeps its columns.
+        # Stacked, the data path shows every row and the lesson follows it: in a low tab (1280 x 800)
+        # the page scrolls down to the lesson, rather than the data path showing one row of six.
         wide = event.size().width() >= WIDE_LAYOUT
         orientation = Qt.Horizontal if wide else Qt.Vertical
         if self.splitter.orientation() != orientation:
             self.splitter.setOrientation(orientation)
+            self._path_box.all_rows = not wide
+            self._path_box.fit_table()
         super().resizeEvent(event)
 
     def set_strings_have_problems(self, stale: bool) -> None:

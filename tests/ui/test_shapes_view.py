@@ -247,29 +247,42 @@ def test_tab_leaves_both_tables(view, qtbot):
         assert not table.hasFocus(), table.objectName()
 
 
-@pytest.mark.parametrize(("width", "height"), [(648, 316), (648, 360), (648, 450), (648, 700), (520, 316), (520, 450)])
-def test_lesson_hint_in_view_and_no_data_path_row_cut_in_half(qtbot, width, height):
-    # At the default window size (a 648 x 316 tab) the hint sat below the fold and a third row was cut.
-    from rnnstudio.ui.shapes_view import EMPTY_STEPS_HINT
+@pytest.mark.parametrize(("width", "height"), [(480, 250), (648, 316), (648, 450), (648, 700), (520, 316)])
+def test_stacked_the_data_path_shows_every_row_and_the_page_scrolls_to_the_lesson(qtbot, width, height):
+    # At 1280 x 800 (a 480 x 250 tab) the data path showed one row of eleven, squeezed by the lesson
+    # under it; a lesson three spin boxes wide made the page scroll sideways too.
+    from PySide6.QtWidgets import QScrollArea
+
+    from rnnstudio.ui.shapes_view import EMPTY_STEPS_HINT, STEPS_MIN_ROWS
 
     w = ShapesView()
-    qtbot.addWidget(w)
+    area = QScrollArea()  # as the window holds it
+    area.setWidget(w)
+    area.setWidgetResizable(True)
+    qtbot.addWidget(area)
     p = get_preset("rnn-embedding").project
     w.set_configuration(p.model, 4, 1, 5)
-    w.resize(width, height)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: w.height() == height)  # the view fits: no scrolling needed
+    area.resize(width, height)
+    area.show()
+    qtbot.waitExposed(area)
+    table = w.table
+    row_h = table.verticalHeader().defaultSectionSize()
+    qtbot.waitUntil(lambda: table.viewport().height() == table.rowCount() * row_h)  # every row, whole
+    assert table.rowCount() == len(w.displayed_shapes()) >= 10
+    qtbot.waitUntil(lambda: w.height() >= w.minimumSizeHint().height())  # the page has grown to hold it
+    assert not area.horizontalScrollBar().isVisible()
+    assert w.width() <= area.viewport().width()
 
+    # The lesson follows below, its steps table with room for whole rows, the hint inside it.
     steps = w.steps_table
     assert steps.rowCount() == 0 and steps.hint() == EMPTY_STEPS_HINT
     body = steps.viewport()
     top = body.mapTo(w, body.rect().topLeft()).y()
-    assert body.isVisible() and body.height() >= steps.fontMetrics().height() * 2
-    assert top + steps.fontMetrics().height() * 2 <= w.height()
-
-    table = w.table
-    row_h = table.verticalHeader().defaultSectionSize()
-    shown = table.viewport().height() / row_h
-    assert shown == int(shown) and shown >= (1 if height < 360 else 2), (table.viewport().height(), row_h)
-    assert int(shown) <= table.rowCount()
+    assert top > table.mapTo(w, table.rect().bottomLeft()).y()
+    assert body.height() >= STEPS_MIN_ROWS * steps.verticalHeader().defaultSectionSize()
+    assert top + body.height() <= w.height()  # inside the page: scrolling reaches it
+    w.set_walkthrough(walkthrough(1, 3, 4, 2, 1, seed=0))
+    label = w.rnn_label
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()) > 0)
+    # Its last line is not cut: the page grows (scrolls) to hold it.
+    qtbot.waitUntil(lambda: label.mapTo(w, label.rect().bottomLeft()).y() < w.height())
