@@ -24,6 +24,8 @@ CLIP_COLOUR = style.ERROR
 NON_FINITE_COLOUR = "#ff00d4"
 EMPTY_HINT = "No gradient snapshots yet: they arrive while training runs."
 NORM_LABEL = "‖∂L/∂hₜ‖"
+#: The longest usual read-out, for the room it needs beside the title.
+READOUT_TEMPLATE = f"epoch 100000, step 20 ('w'): {NORM_LABEL} = 1.234e-05"
 #: One colour per layer in the line plot (layer 1 first).
 LAYER_COLOURS = ("#0969da", "#bc4c00", "#8250df", "#1a7f37", "#bf3989", "#6e7781", "#953800", "#0a3069")
 #: Snapshot rows kept at most: beyond this the most crowded one goes (the owner usually thins first).
@@ -171,10 +173,20 @@ class GradientFlowView(QWidget):
         bar.addSpacing(10)
         bar.addWidget(self.layer_combo)
         bar.addSpacing(10)
-        bar.addWidget(self.clip_label)
-        bar.addSpacing(10)
-        bar.addWidget(self.non_finite_label)
-        bar.addWidget(self.readout_label, 1)
+        # The clipping count, the NaN key and the hover read-out: beside the title when the row has room
+        # for all of them, on a row of their own under it when not (a 1280 px window's tab is ~480 px:
+        # in one row the page scrolled sideways and the read-out had no room to be read).
+        self.status_row = QWidget()
+        self.status_row.setObjectName("gradStatusRow")
+        status = QHBoxLayout(self.status_row)
+        status.setContentsMargins(0, 0, 0, 0)
+        status.addWidget(self.clip_label)
+        status.addSpacing(10)
+        status.addWidget(self.non_finite_label)
+        status.addWidget(self.readout_label, 1)
+        bar.addWidget(self.status_row, 1)
+        self._bar = bar
+        self._readout_room = self.readout_label.fontMetrics().horizontalAdvance(READOUT_TEMPLATE)
         self.recording_hint = NoteLabel("gradRecordingHint")  # why the snapshots are few (a large model)
         self.recording_hint.setContentsMargins(6, 0, 6, 2)
 
@@ -279,6 +291,7 @@ class GradientFlowView(QWidget):
         main.setSpacing(0)
         main.addLayout(bar)
         main.addWidget(self.recording_hint)
+        self._main = main
         main.addWidget(self.graphics, 1)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_combo_changed)
@@ -518,6 +531,7 @@ class GradientFlowView(QWidget):
         else:
             self.non_finite_image.clear()
             self.non_finite_label.hide()
+        self._arrange_bar()
         self._range(self.heat_plot, (0.5, steps + 0.5), (-0.5, rows - 0.5))
         self._set_epoch_ticks()
         self._set_step_ticks()
@@ -608,15 +622,15 @@ class GradientFlowView(QWidget):
             self._ticks("line left", self.line_plot.getAxis("left"), [log_ticks(lo, hi)])
         else:
             self._range(self.line_plot, (0.5, steps + 0.5), None)
-        # The title doubles as the legend, so no legend box covers a curve; on a line of its own,
-        # or its width would squeeze the heatmap beside it (five time steps in 70 px at 1280 px).
-        names = ""
-        if layers > 1:
-            names = "<br>" + " &nbsp;".join(
-                f"<span style='color:{LAYER_COLOURS[i % len(LAYER_COLOURS)]}'>● layer {i + 1}</span>"
-                for i in range(layers)
-            )
-        self._title(f"latest snapshot: epoch {self._epochs[-1]}{names}")
+        # The title doubles as the legend, so no legend box covers a curve; two layers to a line under
+        # it, and the title short: the widest line is the plot's least width, which squeezed the heatmap
+        # beside it (five time steps in 70 px, then in 137 px, in a 1280 px window).
+        names = [
+            f"<span style='color:{LAYER_COLOURS[i % len(LAYER_COLOURS)]}'>● layer {i + 1}</span>"
+            for i in range(layers if layers > 1 else 0)
+        ]
+        lines = [" &nbsp;".join(names[i : i + 2]) for i in range(0, len(names), 2)]
+        self._title("<br>".join([f"latest: epoch {self._epochs[-1]}", *lines]))
         self.line_note.set_text(self._latest_note(latest))
 
     def _latest_note(self, latest: np.ndarray) -> str:
@@ -650,6 +664,7 @@ class GradientFlowView(QWidget):
         self.clip_label.setToolTip(tip)
         colour = CLIP_COLOUR if self._clip_limit > 0 and self._n_clipped else MUTED_COLOUR
         self.clip_label.setStyleSheet(f"color: {colour}")
+        self._arrange_bar()  # the count grows with the run
 
     # ---------------------------------------------------------------- events
     @Slot(int)
@@ -681,8 +696,42 @@ class GradientFlowView(QWidget):
         note = "" if math.isfinite(value) else " (non-finite: the gradient overflowed)"
         return f"epoch {self._epochs[row]}, step {step + 1}{ch}: {NORM_LABEL} = {format_norm(value)}{note}"
 
+    def status_on_own_row(self) -> bool:
+        """Whether the clipping count and the read-out sit on a row under the title (a narrow view)."""
+        return self._bar.indexOf(self.status_row) < 0
+
+    def _arrange_bar(self) -> None:
+        """One row when the title, the status and a read-out's room fit the view's width, else two."""
+        spacing = 10
+        status = self.clip_label.sizeHint().width() + spacing + self._readout_room
+        if not self.non_finite_label.isHidden():
+            status += self.non_finite_label.sizeHint().width()
+        margins = self._bar.contentsMargins()
+        one_row = (
+            margins.left()
+            + self.title_label.sizeHint().width()
+            + self.layer_combo.sizeHint().width()
+            + 2 * spacing
+            + status
+            + margins.right()
+        )
+        own_row = self.width() < one_row
+        if own_row == self.status_on_own_row():
+            return
+        if own_row:
+            self._bar.removeWidget(self.status_row)
+            self._bar.addStretch(1)
+            self.status_row.setContentsMargins(margins.left(), 0, margins.right(), 2)
+            self._main.insertWidget(1, self.status_row)
+        else:
+            self._main.removeWidget(self.status_row)
+            self._bar.takeAt(self._bar.count() - 1)  # the stretch that stood in the row's place
+            self.status_row.setContentsMargins(0, 0, 0, 0)
+            self._bar.addWidget(self.status_row, 1)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._arrange_bar()
         # Tick density depends on the plot's size in pixels.
         if self._epochs:
             self._set_epoch_ticks()

@@ -312,3 +312,41 @@ def test_one_snapshot_leaves_the_epoch_axis_label_plain(qtbot):
     for name in ("left", "bottom"):
         assert "x0.001" not in view.heat_plot.getAxis(name).labelString()
     assert "epoch" in view.heat_plot.getAxis("left").labelString()
+
+
+def test_a_narrow_tab_puts_the_status_under_the_title_instead_of_scrolling_sideways(qtbot, probed_run):
+    # In a 1280 px window the tab is ~480 px: title, layer box, clipping count and read-out in one row
+    # made the page 536 px wide, so it scrolled sideways and the read-out had 7 px to be read in.
+    from PySide6.QtWidgets import QScrollArea
+
+    snaps, _, _ = probed_run
+    view = GradientFlowView()
+    area = QScrollArea()
+    area.setWidget(view)
+    area.setWidgetResizable(True)
+    qtbot.addWidget(area)
+    area.resize(480, 300)
+    area.show()
+    qtbot.waitExposed(area)
+    view.set_input_text("hello")
+    view.add_snapshots(snaps)
+    qtbot.waitUntil(view.status_on_own_row)
+    qtbot.waitUntil(lambda: view.width() <= area.viewport().width())
+    assert not area.horizontalScrollBar().isVisible()
+    scene_pos = view.heat_plot.vb.mapViewToScene(QPointF(3.0, 1.0))
+    view.graphics.scene().sigMouseMoved.emit(scene_pos)
+    readout = view.readout_label
+    assert readout.text().startswith("epoch 10, step 3")
+    assert readout.width() >= readout.fontMetrics().horizontalAdvance(readout.text())  # read whole
+
+    area.resize(1000, 300)  # room for one row again: the plots get the height back
+    qtbot.waitUntil(lambda: not view.status_on_own_row())
+    qtbot.waitUntil(lambda: view.status_row.geometry().top() < view.layer_combo.geometry().bottom())  # beside it
+    # A long clipping count in a mid-width view moves the status down rather than push the page wider.
+    area.resize(900, 300)
+    qtbot.waitUntil(lambda: not view.status_on_own_row())
+    view.set_clipping(0.5)
+    view.add_results([EpochResult(e, 1.0, 0.0, ("x",), 0.0, clipped=True) for e in range(1, 123_457)])
+    qtbot.waitUntil(view.status_on_own_row)
+    qtbot.waitUntil(lambda: view.width() <= area.viewport().width())
+    assert "123,456" in view.clip_label.text()

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -1681,3 +1681,26 @@ def test_the_gradient_heatmap_keeps_room_for_its_steps_in_a_1280_px_window(qtbot
     view = w.gradient_flow
     qtbot.waitUntil(lambda: view.displayed_epochs()[-1:] == [15])
     qtbot.waitUntil(lambda: view.heat_plot.width() >= 30 * 5)  # five steps, each wide enough for its label
+
+
+def test_in_a_1280_px_window_the_shapes_and_gradient_pages_do_not_scroll_sideways(qtbot, make_window) -> None:
+    """At 1280 x 800 both pages were wider than their tab: the gradient flow's line plot was cut at
+    step 4 of 5 and the read-out had no room, and the data path showed one row of eleven."""
+    w = make_window()
+    w.resize(1280, 800)
+    train_to_end(qtbot, w)
+    for view in (w.gradient_flow, w.shapes_view):
+        w.show_view(view)
+        page = w.bottom_tabs.currentWidget()
+        qtbot.waitUntil(lambda page=page, view=view: 0 < view.width() <= page.viewport().width())
+        assert not page.horizontalScrollBar().isVisible(), view.objectName()
+    table = w.shapes_view.table
+    row_h = table.verticalHeader().defaultSectionSize()
+    qtbot.waitUntil(lambda: table.viewport().height() == table.rowCount() * row_h > 0)
+    # The gradient flow's whole line plot is in view: its last step's tick sits inside the page.
+    view = w.gradient_flow
+    w.show_view(view)
+    plot = view.line_plot
+    qtbot.waitUntil(lambda: view.displayed_epochs()[-1:] == [15])
+    right = view.graphics.mapFromScene(plot.vb.mapViewToScene(QPointF(5.0, 0.0))).x()
+    assert view.graphics.mapTo(view, QPoint(right, 0)).x() < w.bottom_tabs.currentWidget().viewport().width()
