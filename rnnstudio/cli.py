@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -235,6 +236,26 @@ def _save_outputs(
     return failures
 
 
+class _Lines:
+    """Standard output for a run's lines. Once its reader has gone (`rnnstudio train | head`), the
+    rest are dropped and the run goes on: the files asked for are saved at its end as always."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def print(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            print(line)
+        except BrokenPipeError:
+            self.closed = True
+            # What is still buffered, and Python's own flush at exit, go nowhere instead of failing again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train headless; print the notebook's lines or JSON lines; save what was asked for."""
     project = project_from_args(args)
@@ -250,13 +271,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise _naming_flags(exc) from None
     total = trainer.epoch + project.train.epochs
     history = []
+    out = _Lines()
     try:
         for r in trainer.epochs():
             history.append(r)
             if args.jsonl:
-                print(json.dumps(r.to_json()))
+                out.print(json.dumps(r.to_json()))
             else:
-                print(f"Predicted: {' | '.join(r.predictions)}, Epoch [{r.epoch}/{total}] loss = {r.loss:.3f}")
+                out.print(f"Predicted: {' | '.join(r.predictions)}, Epoch [{r.epoch}/{total}] loss = {r.loss:.3f}")
+            if out.closed and not (args.save_project or args.save_weights):
+                return 0  # `| head` has read its lines, and no file waits for the rest of the run
         outcome = trainer.outcome
     except KeyboardInterrupt:
         from .core.results import STOPPED, RunOutcome
@@ -264,7 +288,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         outcome = RunOutcome(STOPPED, trainer.epoch, f"stopped after epoch {trainer.epoch}")
     if args.jsonl:
         final = {"outcome": outcome.status, "epochs": outcome.epoch, "message": outcome.message}
-        print(json.dumps(final))
+        out.print(json.dumps(final))
     if outcome.status != "finished":
         print(f"rnnstudio: {outcome.message}", file=sys.stderr)
     failures = _save_outputs(args, project, history, trainer)

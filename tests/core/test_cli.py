@@ -112,6 +112,32 @@ def test_jsonl_prints_only_json_and_saves_project_and_weights(tmp_path: Path) ->
         np.testing.assert_allclose(arrays[name], weights[name], rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("save", [True, False])
+def test_a_reader_that_stops_early_still_gets_the_files_saved(tmp_path: Path, save: bool) -> None:
+    # `rnnstudio train --save-project p | head -1`: the closed pipe ended the run, silently and with
+    # status 0, before the project was saved. Now the run goes on and saves; with nothing to save, it ends.
+    project_path = tmp_path / "p.rnnproj.json"
+    epochs = 3000
+    args = ["train", "--preset", "rnn-embedding", "--epochs", str(epochs)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(
+        [sys.executable, "main.py", *args, *(["--save-project", str(project_path)] if save else [])],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert LINE.match(proc.stdout.readline())  # the first line, as `head -1` reads it
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0 and err == ""
+    if save:
+        assert [r.epoch for r in load_project(project_path).history] == list(range(1, epochs + 1))
+    else:
+        assert not project_path.exists()
+
+
 def test_bad_argument_in_a_real_process_exits_2_with_one_line_and_no_traceback() -> None:
     proc = run_main_py("train", "--epochs", "x")
     assert proc.returncode == 2
