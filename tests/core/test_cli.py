@@ -88,9 +88,7 @@ def test_jsonl_prints_only_json_and_saves_project_and_weights(tmp_path: Path) ->
     assert [set(r) for r in per_epoch] == [EPOCH_KEYS] * 4
     assert [r["epoch"] for r in per_epoch] == [1, 2, 3, 4]
     assert records[:4] == per_epoch  # epochs first, in order
-    assert len(records) <= 5
-    if len(records) == 5:
-        assert records[4]["outcome"] == "finished"
+    assert records[4:] == [{"outcome": "finished", "epochs": 4, "message": "finished 4 epochs"}]  # last, once
     trainer, results = in_process_run("rnn-onehot", 4)
     assert [r["loss"] for r in per_epoch] == pytest.approx([r.loss for r in results], rel=1e-6)
     assert [r["predictions"] for r in per_epoch] == [list(r.predictions) for r in results]
