@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..core.project_io import atomic_write
 from ..core.results import EpochResult
 from . import style
+from .dialogs import with_suffix
 from .numbers import format_loss
 from .steady import ElidedLabel, LabelSlot
 
@@ -707,8 +707,9 @@ class LossPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, title, default_name, filters)
         if not path:
             return None
-        if not os.path.splitext(path)[1]:
-            path += suffix
+        path = with_suffix(self, path, suffix)  # "report" is written as report.csv: ask before replacing it
+        if path is None:
+            return None
         self.export_starting.emit()
         try:
             export(path)

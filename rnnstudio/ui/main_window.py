@@ -79,6 +79,7 @@ from ..session.training import (
 from . import style
 from .config_panel import ConfigPanel
 from .config_undo import ConfigCommand
+from .dialogs import with_suffix
 from .film_strip import FilmStrip
 from .gradient_flow import GradientFlowView
 from .loss_plot import LossPanel
@@ -686,21 +687,10 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save project", start, PROJECT_FILTER)
         if not path:
             return False
-        if not os.path.splitext(path)[1]:  # "lesson1": the Open dialog's filter would hide it
-            path += PROJECT_SUFFIX
-            if os.path.exists(path) and not self._confirm_replace(path):  # the dialog asked of another name
-                return False
+        path = with_suffix(self, path, PROJECT_SUFFIX)  # "lesson1": the Open dialog's filter would hide it
+        if path is None:
+            return False
         return self._save_to(Path(path))
-
-    def _confirm_replace(self, path: str) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "Replace the file?",
-            f"{Path(path).name} already exists in {Path(path).parent}.\n\nReplace it?",
-            QMessageBox.Yes | QMessageBox.Cancel,
-            QMessageBox.Cancel,
-        )
-        return answer == QMessageBox.Yes
 
     def _save_to(self, path: Path) -> bool:
         project = self.project()

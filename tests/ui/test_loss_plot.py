@@ -179,7 +179,7 @@ def test_csv_export_failure_raises_and_keeps_the_old_file(panel, tmp_path, monke
     def failing_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(loss_plot.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space"):
         panel.export_csv(str(target))
     # Written through a temporary file: the old file is intact and no temporary file is left.
@@ -221,6 +221,27 @@ def test_export_buttons_ask_for_a_file_and_report_failures(panel, qtbot, tmp_pat
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
     assert panel.ask_export_csv() is None
     assert len(warnings) == 1
+
+
+def test_an_export_named_without_its_suffix_asks_before_replacing_the_file_it_would_write(panel, tmp_path, monkeypatch):
+    # The dialog confirms "report", not report.csv: exporting there replaced a file without a word.
+    panel.append(make_results(1, 10))
+    kept = tmp_path / "report.csv"
+    kept.write_text("my own data\n")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "report"), ""))
+    asked = []
+    answer = QMessageBox.Cancel
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answer)
+    assert panel.ask_export_csv() is None
+    assert kept.read_text() == "my own data\n"
+    assert asked and "report.csv already exists" in asked[0]
+    answer = QMessageBox.Yes
+    assert panel.ask_export_csv() == str(kept)
+    assert kept.read_text().startswith("epoch,loss,accuracy\n")
+    # A name the dialog already asked about is not asked about twice.
+    asked.clear()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(kept), ""))
+    assert panel.ask_export_csv() == str(kept) and asked == []
 
 
 def test_readout_names_the_epoch_nearest_the_mouse(panel, qtbot):
