@@ -271,6 +271,9 @@ class MainWindow(QMainWindow):
         self._showing_problems = False  # the status bar lists problems (rather than news or an outcome)
         # What the inside views show: (index, Pair) of the run, (Pair, reason) for a pair not in it, or None.
         self._shown_pair: object = _NOTHING_SHOWN
+        # The latest inference asked for per view ("steps", "try"), None once the view was told why there
+        # is none: only its reply is shown, not a slower one for the pair or text the user has left.
+        self._asked: dict[str, InferenceRequest | None] = {"steps": None, "try": None}
         self._last_outcome: RunOutcome | None = None
         self._rate = 0.0
         # The status bar's run figures before the current run began, put back if it trains no epoch.
@@ -1386,6 +1389,7 @@ class MainWindow(QMainWindow):
     def _request_steps(self, epoch: int | None) -> None:
         snapshot = self.snapshots.latest() if epoch is None else self.snapshots.nearest(epoch)
         pair = self._inspected_pair()
+        self._asked["steps"] = None
         if snapshot is None or self._run_model is None or self._run_vocab is None:
             self.step_inspector.set_inference(None)
             return
@@ -1393,21 +1397,24 @@ class MainWindow(QMainWindow):
             reason = self._not_in_run_reason()
             self.step_inspector.set_message(f"This pair was {reason}: train again to look inside it.")
             return
-        self.inspector.submit(
-            InferenceRequest("steps", self._run_model, self._run_vocab, snapshot, pair.input, pair.target)
-        )
+        self._submit(InferenceRequest("steps", self._run_model, self._run_vocab, snapshot, pair.input, pair.target))
+
+    def _submit(self, request: InferenceRequest) -> None:
+        self._asked[request.channel] = request
+        self.inspector.submit(request)
 
     def _request_try(self, text: str) -> None:
         snapshot = self.snapshots.latest()
         # Named even with nothing typed: paused or after a run, there are trained weights to try.
         self.try_it.set_weights_epoch(snapshot.epoch if snapshot is not None and self._run_model is not None else None)
+        self._asked["try"] = None
         if not text or self.try_it.problems():
             return
         if snapshot is None or self._run_model is None or self._run_vocab is None:
             unrecorded = self.try_it.recording_hint()  # a huge model's weights: there are some, not kept
             self.try_it.set_message(unrecorded or "No trained weights yet: press Train (F5) or Step (F10) first.")
             return
-        self.inspector.submit(InferenceRequest("try", self._run_model, self._run_vocab, snapshot, text))
+        self._submit(InferenceRequest("try", self._run_model, self._run_vocab, snapshot, text))
 
     @Slot(int)
     def _on_editor_selection_changed(self, _index: int) -> None:
@@ -1476,6 +1483,8 @@ class MainWindow(QMainWindow):
             else:
                 self.shapes_view.set_walkthrough(reply.result)
             return
+        if request is not self._asked.get(reply.channel):
+            return  # the user moved on (another pair, more typing, a message instead): not what is asked now
         if self.snapshots.nearest(request.snapshot.epoch) is not request.snapshot:
             return  # weights reset or thinned away since the request: a newer one is on its way
         view = self.step_inspector if reply.channel == "steps" else self.try_it

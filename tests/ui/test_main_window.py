@@ -1704,3 +1704,30 @@ def test_in_a_1280_px_window_the_shapes_and_gradient_pages_do_not_scroll_sideway
     qtbot.waitUntil(lambda: view.displayed_epochs()[-1:] == [15])
     right = view.graphics.mapFromScene(plot.vb.mapViewToScene(QPointF(5.0, 0.0))).x()
     assert view.graphics.mapTo(view, QPoint(right, 0)).x() < w.bottom_tabs.currentWidget().viewport().width()
+
+
+def test_a_late_reply_for_a_pair_the_user_has_left_does_not_replace_what_they_look_at(qtbot, make_window):
+    """Time steps: a slow inference of pair 1 arrived after the user had selected a pair added after the
+    run, and replaced "This pair was added after the run" with pair 1's steps, for good."""
+    import threading
+
+    from rnnstudio.session.inspector import TorchCompute
+
+    w = make_window()
+    gate = threading.Event()
+    compute = TorchCompute()
+    w.inspector._compute = lambda request: gate.wait(30) and compute(request)  # a large model's slow pass
+    train_to_end(qtbot, w)
+    w.show_view(w.step_inspector)  # asks for pair 1 ("hello") at the latest weights: held at the gate
+    w.task_editor.add_action.trigger()  # a new pair, selected: the run never had it
+    replace_text(qtbot, w.task_editor.input_edit, "lo")
+    replace_text(qtbot, w.task_editor.target_edit, "ol")
+    qtbot.waitUntil(lambda: "added after the run" in w.step_inspector.message())
+    with qtbot.waitSignal(w.inspector.replied, timeout=30_000):  # the window's slot is connected first
+        gate.set()
+    assert "added after the run" in w.step_inspector.message()
+    assert w.step_inspector.grid.inference() is None
+    # Back on pair 1, its steps are asked for again and shown.
+    w.task_editor.select_pair(0)
+    qtbot.waitUntil(lambda: w.step_inspector.grid.inference() is not None)
+    assert w.step_inspector.grid.inference().text == "hello"
