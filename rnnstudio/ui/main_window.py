@@ -640,6 +640,8 @@ class MainWindow(QMainWindow):
             lambda: self.prediction_log.model().set_history(self._history),
             lambda: self.loss_panel.set_history(self._history),
             lambda: self.film_strip.set_history(self._history),
+            # The history's clipping, not the last run's: "clipping off" over a saved run clipped throughout.
+            lambda: self.gradient_flow.set_clipping(project.train.clip_grad_norm),
             lambda: self.gradient_flow.add_results(self._history),
             self.banner.hide,
             self._revalidate,

@@ -1731,3 +1731,25 @@ def test_a_late_reply_for_a_pair_the_user_has_left_does_not_replace_what_they_lo
     w.task_editor.select_pair(0)
     qtbot.waitUntil(lambda: w.step_inspector.grid.inference() is not None)
     assert w.step_inspector.grid.inference().text == "hello"
+
+
+def test_the_gradient_flow_says_how_the_shown_history_was_clipped(
+    qtbot, make_window, tmp_path: Path, monkeypatch
+) -> None:
+    """Opening a saved run clipped in every epoch said "clipping off"; after a clipped run, New said
+    "clipping at 0.01" for a project without clipping."""
+    w = make_window()
+    p = get_preset("rnn-embedding").project
+    w.set_project(replace(p, train=replace(p.train, clip_grad_norm=0.01, epochs=5)))
+    view = w.gradient_flow
+    w.show_view(view)
+    train_to_end(qtbot, w)
+    qtbot.waitUntil(lambda: view.clipped_epochs() == [1, 2, 3, 4, 5])
+    path = tmp_path / "clipped.rnnproj.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    assert w.save_as()
+    w.act_new.trigger()
+    assert view.clip_label.text() == "clipping off" and not view.clip_plot.isVisible()
+    assert w.open_project(path)
+    assert view.clip_label.text() == "clipping at 0.01: clipped in 5 of 5 epochs"
+    assert view.clipped_epochs() == [1, 2, 3, 4, 5]
