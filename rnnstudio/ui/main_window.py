@@ -1088,7 +1088,9 @@ class MainWindow(QMainWindow):
             return
         self.session.reset()
         self._history.clear()
-        self._start_fresh_views(self._run_task or self.task(), None)
+        # No run left to show: the views show the strings the next run trains on, as before any run
+        # (the old run's targets headed the log, and the film strip said the pair was "edited since the run").
+        self._start_fresh_views(self.task(), None)
         self._update_chance_line()  # no run shown: the line of the one Train would start
         self._last_outcome = None
         self._forget_run_figures()

@@ -1753,3 +1753,17 @@ def test_the_gradient_flow_says_how_the_shown_history_was_clipped(
     assert w.open_project(path)
     assert view.clip_label.text() == "clipping at 0.01: clipped in 5 of 5 epochs"
     assert view.clipped_epochs() == [1, 2, 3, 4, 5]
+
+
+def test_reset_weights_leaves_the_views_on_the_strings_of_the_next_run(qtbot, make_window) -> None:
+    """After a run and an edit, Reset weights kept the forgotten run's target at the head of the log,
+    and the film strip said the pair was "edited since the run" with no run left."""
+    w = make_window()
+    train_to_end(qtbot, w)
+    replace_text(qtbot, w.task_editor.target_edit, "abcde")
+    assert w.prediction_log.model().targets() == ["ohlol"]  # the run shown is still the one on "ohlol"
+    assert "edited since the run" in w.film_strip.note()
+    w.act_reset.trigger()
+    assert w.history() == []
+    assert w.prediction_log.model().targets() == ["abcde"]
+    assert w.film_strip.note() == "" and w.film_strip.target() == "abcde"
