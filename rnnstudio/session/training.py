@@ -50,6 +50,12 @@ def default_cuda_available() -> bool:
 
 #: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
 PROBE_BUDGET = 0.05
+#: A run of at most this many epochs, of a model whose weights take at most DENSE_MAX_BYTES, is probed
+#: after every epoch: the notebook's 15-epoch programs are seen epoch by epoch in Time steps and Gradient
+#: flow. A probe takes about as long as an epoch, so such a run takes at most about twice as long (a
+#: fraction of a second); a longer run is probed at the window's update rate within PROBE_BUDGET.
+DENSE_RUN_EPOCHS = 100
+DENSE_MAX_BYTES = 2**20
 
 
 def default_warm_up() -> None:
@@ -94,13 +100,14 @@ class TrainerInfo:
 
 @dataclass(frozen=True)
 class ResultBatch:
-    """Per-epoch results, in order, with nothing dropped; plus a probe of the latest weights when taken.
+    """Per-epoch results, in order, with nothing dropped; plus the probes taken since the last batch,
+    in epoch order (at most one for most runs; one per epoch for a short run, see DENSE_RUN_EPOCHS).
 
     ``results`` may be empty for a batch that carries only the initial (epoch 0) probe.
     """
 
     results: tuple[EpochResult, ...]
-    snapshot: WeightSnapshot | None = None
+    snapshots: tuple[WeightSnapshot, ...] = ()
 
 
 class TrainingWorker(QObject):
@@ -123,6 +130,8 @@ class TrainingWorker(QObject):
         self._probe_time = 0.0
         self._probed_epoch: int | None = None  # the epoch of the last probe sent
         self._snapshot_bytes = 0  # of the current trainer's weights
+        self._dense = False  # this run is probed after every epoch (DENSE_RUN_EPOCHS)
+        self._probes: list[WeightSnapshot] = []  # taken since the last batch
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
@@ -130,6 +139,7 @@ class TrainingWorker(QObject):
         self._coalescer = Coalescer(self._interval)
         self._run_start = time.perf_counter()
         self._probe_time = 0.0
+        self._probes = []
         control = request.control
         outcome: RunOutcome | None = None
         try:
@@ -144,14 +154,23 @@ class TrainingWorker(QObject):
                 )
                 initial = self._probe(force=True)  # epoch 0: the untrained network, for the views
                 if initial is not None:
-                    self.batch_ready.emit(ResultBatch((), initial))
+                    self.batch_ready.emit(ResultBatch((), (initial,)))
             elif hasattr(self._trainer, "threads"):  # continuing: the threads may have changed since
                 self._trainer.threads = request.train.resolved_threads()
+            self._dense = (
+                request.epochs <= DENSE_RUN_EPOCHS
+                and self._recording() == EVERY
+                and self._snapshot_bytes <= DENSE_MAX_BYTES
+            )
             control.on_block = self._on_block
             for result in self._trainer.epochs(control, request.epochs):
+                if self._dense:
+                    self._keep(self._probe(force=True))
                 batch = self._coalescer.add(result)
                 if batch:
-                    self.batch_ready.emit(ResultBatch(tuple(batch), self._probe()))
+                    if not self._dense:
+                        self._keep(self._probe())
+                    self.batch_ready.emit(ResultBatch(tuple(batch), self._taken()))
             outcome = self._trainer.outcome
         except ValidationError as exc:
             outcome = RunOutcome(FAILED, self._epoch(), f"cannot train: {exc}")
@@ -192,6 +211,16 @@ class TrainingWorker(QObject):
             return NEVER
         return SPARSE if self._snapshot_bytes > PROBE_SPARSE_BYTES else EVERY
 
+    def _keep(self, snapshot: WeightSnapshot | None) -> None:
+        """Keep a probe for the next batch."""
+        if snapshot is not None:
+            self._probes.append(snapshot)
+
+    def _taken(self) -> tuple[WeightSnapshot, ...]:
+        """The probes taken since the last batch, handed over."""
+        taken, self._probes = tuple(self._probes), []
+        return taken
+
     def _probe(self, force: bool = False) -> WeightSnapshot | None:
         """Weights and gradient flow now, if the probe budget allows (always when forced).
 
@@ -224,10 +253,11 @@ class TrainingWorker(QObject):
         with, even when the budget refused the probe of the last batch (a Step, slow epochs).
         """
         batch = self._coalescer.flush()
-        epoch = self._epoch()
-        snapshot = self._probe(force=True) if self._trainer is not None and epoch != self._probed_epoch else None
-        if batch or snapshot is not None:
-            self.batch_ready.emit(ResultBatch(tuple(batch), snapshot))
+        if self._trainer is not None and self._epoch() != self._probed_epoch:
+            self._keep(self._probe(force=True))
+        snapshots = self._taken()
+        if batch or snapshots:
+            self.batch_ready.emit(ResultBatch(tuple(batch), snapshots))
 
     def _on_block(self) -> None:  # in the worker thread, just before it waits while paused
         self._flush()

@@ -1126,8 +1126,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_session_results(self, batch: ResultBatch) -> None:
-        if batch.snapshot is not None:
-            self._on_snapshot(batch.snapshot)
+        for snapshot in batch.snapshots:
+            self._on_snapshot(snapshot)
         results = batch.results
         if not results:
             return

@@ -14,7 +14,7 @@ from rnnstudio.core.config import PROBE_MAX_BYTES, PROBE_SPARSE_BYTES
 from rnnstudio.core.presets import get_preset
 from rnnstudio.core.results import DIVERGED, FAILED, FINISHED, STOPPED
 from rnnstudio.core.trainer import Trainer
-from rnnstudio.session.training import IDLE, PAUSED, RUNNING
+from rnnstudio.session.training import DENSE_RUN_EPOCHS, IDLE, PAUSED, RUNNING
 from tests.trainer_doubles import trainer_factory_of_sizes
 
 
@@ -236,7 +236,7 @@ def test_probes_carry_initial_and_final_weights_and_gradient_flow(qtbot, make_se
     got = Collector(session)
     with qtbot.waitSignal(session.run_ended, timeout=60_000):
         session.start(task, model, train)
-    probes = [b.snapshot for b in got.batches if b.snapshot is not None]
+    probes = [snap for b in got.batches for snap in b.snapshots]
     assert probes[0].epoch == 0 and probes[-1].epoch == 40  # untrained, and the weights it ended with
     assert got.batches[0].results == ()  # the epoch-0 probe comes alone, before any epoch
     reference = Trainer(task, model, train)
@@ -267,13 +267,30 @@ def test_a_large_model_is_probed_sparsely_and_a_huge_one_never(qtbot, make_sessi
     session.trainer_built.connect(infos.append)
     with qtbot.waitSignal(session.run_ended, timeout=60_000):
         session.start(task, model, train)
-    probed_epochs = [b.snapshot.epoch for b in got.batches if b.snapshot is not None]
+    probed_epochs = [snap.epoch for b in got.batches for snap in b.snapshots]
     expected = {"every batch": list(range(31)), "start and end": [0, 30], "never": []}[probed]
     assert probed_epochs == expected
     # ... and the views are told so, to say why their snapshots are few or none
     assert [i.recording for i in infos] == [
         {"every batch": "every", "start and end": "sparse", "never": "never"}[probed]
     ]
+
+
+@pytest.mark.parametrize("epochs", [15, DENSE_RUN_EPOCHS, DENSE_RUN_EPOCHS + 1])
+def test_a_short_run_is_probed_after_every_epoch_a_long_one_within_the_budget(qtbot, make_session, epochs):
+    """The notebook's 15-epoch program gave Time steps and Gradient flow epochs 0 and 15 only."""
+    task, model, train = preset(epochs=epochs)
+    session = make_session(interval=10.0)  # one batch for the first epoch, the rest at the end
+    got = Collector(session)
+    with qtbot.waitSignal(session.run_ended, timeout=60_000):
+        session.start(task, model, train)
+    probed = [snap.epoch for b in got.batches for snap in b.snapshots]
+    if epochs <= DENSE_RUN_EPOCHS:
+        assert probed == list(range(epochs + 1))
+    else:  # the first batch's probe (if the budget allowed it), and the end's
+        assert probed[0] == 0 and probed[-1] == epochs and len(probed) <= 3
+    assert len(got.batches) <= 3  # still coalesced: the probes ride in the batches
+    assert [r.epoch for r in got.results] == list(range(1, epochs + 1))
 
 
 def test_a_step_and_a_pause_always_come_with_the_weights_they_stopped_at(qtbot, make_session) -> None:
@@ -283,10 +300,10 @@ def test_a_step_and_a_pause_always_come_with_the_weights_they_stopped_at(qtbot, 
     got = Collector(session)
     with qtbot.waitSignal(session.paused_at, timeout=60_000):
         session.start(task, model, train, steps=1)
-    qtbot.waitUntil(lambda: any(b.snapshot is not None and b.snapshot.epoch == 1 for b in got.batches))
+    qtbot.waitUntil(lambda: any(snap.epoch == 1 for b in got.batches for snap in b.snapshots))
     with qtbot.waitSignal(session.paused_at, timeout=10_000):
         session.step()
-    qtbot.waitUntil(lambda: any(b.snapshot is not None and b.snapshot.epoch == 2 for b in got.batches))
+    qtbot.waitUntil(lambda: any(snap.epoch == 2 for b in got.batches for snap in b.snapshots))
     with qtbot.waitSignal(session.run_ended, timeout=10_000):
         session.stop()
 
