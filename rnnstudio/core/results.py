@@ -10,7 +10,7 @@ from types import MappingProxyType
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__ each: a long run keeps millions of them
 class EpochResult:
     """One epoch as the notebook prints it, plus accuracy and timing.
 

@@ -27,6 +27,8 @@ from .sequences import Task, unknown_char_problems
 from .vocab import Vocabulary
 
 IGNORE = -100  # CrossEntropyLoss's default ignore_index: padding never counts
+#: Distinct predicted strings a run keeps one object each for, before it starts afresh.
+MAX_SEEN_PREDICTIONS = 2**16
 
 
 def resolve_device(name: str) -> torch.device:
@@ -249,6 +251,8 @@ class Trainer:
         params = list(model.parameters())
         n_targets = batch.n_targets
         eq = operator.eq
+        last: tuple[str, ...] = ()  # the previous epoch's predictions
+        seen: dict[str, str] = {}  # each predicted string, once
         start = self.epoch
         end = self.epoch + (self.train_cfg.epochs if count is None else count)
         mark = time.perf_counter()
@@ -288,6 +292,14 @@ class Trainer:
             pred = logits.argmax(1).tolist()
             correct = sum(map(eq, pred, label_list))
             predictions = tuple("".join([chars[pred[i]] for i in pos]) for pos in positions)
+            # Every epoch is kept, and a task predicts the same strings epoch after epoch: one object
+            # stands for each string seen (and the previous epoch's tuple for an unchanged epoch).
+            if predictions == last:
+                predictions = last
+            else:
+                if len(seen) > MAX_SEEN_PREDICTIONS:
+                    seen.clear()
+                predictions = last = tuple([seen.setdefault(p, p) for p in predictions])
             self.epoch = n
             yield EpochResult(
                 epoch=n,

@@ -558,3 +558,17 @@ def test_epochs_per_second_counts_the_epochs_between_two_results_over_their_trai
     first = EpochResult(1, 1.0, 0.2, ("hhhhh",), elapsed=0.5)
     last = EpochResult(501, 0.1, 1.0, ("ohlol",), elapsed=1.5)
     assert epochs_per_second(first, last) == 500.0
+
+
+def test_a_long_history_keeps_one_object_per_predicted_string_not_one_per_epoch() -> None:
+    # Every epoch is kept: 256 pairs grew the window by 23 MB per 1,000 epochs, each epoch a new
+    # copy of strings the run had predicted many times before.
+    pairs = [(s, s[::-1]) for s in ("hello", "world", "abcde", "lol")]
+    p = get_preset("rnn-embedding").project
+    results = list(Trainer(Task.of(pairs), p.model, replace(p.train, epochs=300)).epochs())
+    assert results[-1].predictions == tuple(t for _, t in pairs)  # learned: unchanged epoch after epoch
+    for before, after in itertools.pairwise(results):
+        if after.predictions == before.predictions:
+            assert after.predictions is before.predictions
+    strings = {id(s) for r in results for s in r.predictions}
+    assert len(strings) == len({s for r in results for s in r.predictions})  # one object per string
