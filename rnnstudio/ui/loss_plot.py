@@ -23,7 +23,7 @@ from ..core.project_io import atomic_write
 from ..core.results import EpochResult
 from . import style
 from .dialogs import with_suffix
-from .numbers import format_loss
+from .numbers import format_accuracy, format_loss
 from .steady import ElidedLabel, LabelSlot
 
 LOSS_COLOUR = "#0969da"
@@ -63,11 +63,6 @@ def _nice_ceil(value: float) -> float:
         if step * scale >= value * (1 - 1e-12):
             return float(step * scale)
     return float(10.0 * scale)
-
-
-def format_accuracy(value: float) -> str:
-    """An accuracy in 0..1 as a percentage."""
-    return f"{value * 100:.1f}%"
 
 
 def format_epoch_tick(value: float) -> str:

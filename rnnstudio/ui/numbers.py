@@ -22,3 +22,14 @@ def format_loss(value: float) -> str:
     if value == 0.0 or SMALL_LOSS <= abs(value) < LARGE_LOSS:
         return f"{value:.4f}"
     return f"{value:.3e}"
+
+
+def format_accuracy(value: float) -> str:
+    """An accuracy in 0..1 as a percentage with one decimal, that never rounds to all or none right:
+    one wrong character in 5,120 is ">99.9%", not "100.0%" beside a red character in the log."""
+    text = f"{value * 100:.1f}%"
+    if text == "100.0%" and value < 1:
+        return ">99.9%"
+    if text == "0.0%" and value > 0:
+        return "<0.1%"
+    return text

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from ..core.problems import plural
 from ..core.results import EpochResult
 from . import style
-from .numbers import WIDEST_LOSS, format_loss
+from .numbers import WIDEST_LOSS, format_accuracy, format_loss
 from .vocab_strip import display_char, display_string
 
 #: Data role of a prediction cell: the tuple (predicted, target); target is None when unknown.
@@ -250,7 +250,7 @@ class PredictionLogModel(QAbstractTableModel):
         if column == LOSS_COLUMN:
             return format_loss(result.loss)
         if column == ACCURACY_COLUMN:
-            return f"{result.accuracy * 100:.1f}%"
+            return format_accuracy(result.accuracy)
         return self._prediction(result, column - FIRST_PAIR_COLUMN)
 
 

@@ -394,6 +394,28 @@ def test_format_loss_is_compact_at_any_size(value, text):
     assert loss_plot.format_loss(value) == text
 
 
+def test_an_accuracy_short_of_all_or_above_none_never_reads_100_or_0_percent(panel, qtbot):
+    # 256 pairs, one character of 5,120 always wrong: the read-out and the log said "accuracy 100.0%"
+    # beside the red character.
+    from rnnstudio.ui.prediction_log import ACCURACY_COLUMN, PredictionLogModel
+
+    one_wrong = 5119 / 5120
+    results = [EpochResult(1, 0.5, 1 / 5120, ("x",), 0.1), EpochResult(2, 0.1, one_wrong, ("x",), 0.2)]
+    results.append(EpochResult(3, 0.01, 1.0, ("x",), 0.3))
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(results)
+    assert "accuracy 100.0%" in panel.readout_label.text()  # the latest, epoch 3, is all right
+    vb = panel.plot.plotItem.vb
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 3)
+    panel.plot.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(2.0, 0.1)))
+    assert panel.readout_label.text().startswith("epoch 2 ") and "accuracy >99.9%" in panel.readout_label.text()
+    log = PredictionLogModel()
+    log.set_targets(["x"])
+    log.append(results)
+    assert [log.data(log.index(row, ACCURACY_COLUMN)) for row in range(3)] == ["<0.1%", ">99.9%", "100.0%"]
+
+
 def shown_panel(qtbot, width: int, height: int) -> LossPanel:
     panel = LossPanel()
     qtbot.addWidget(panel)
