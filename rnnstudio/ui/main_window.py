@@ -119,6 +119,15 @@ RECORDING_HINTS = {
     NEVER: "A model this large is not recorded for the inside views: a copy of its weights would take too much memory.",
 }
 
+#: What the inside views say over a history opened from a file: the file has no weights to look inside.
+NO_WEIGHTS_IN_FILE = (
+    "A project file keeps the run's losses and predictions, not its weights: press Train (F5) to train "
+    "again and look inside (the same settings and seed give the same run)."
+)
+#: Training time (seconds) from which discarding an unsaved history asks first: a shorter run is
+#: trained again in moments (the same settings and seed give the same numbers).
+ASK_BEFORE_DISCARDING_SECONDS = 60.0
+
 PROJECT_SUFFIX = ".rnnproj.json"
 PROJECT_FILTER = "RNN Studio projects (*.rnnproj.json *.json);;All files (*)"
 MAX_RECENT = 8
@@ -271,6 +280,7 @@ class MainWindow(QMainWindow):
         self._showing_problems = False  # the status bar lists problems (rather than news or an outcome)
         # What the inside views show: (index, Pair) of the run, (Pair, reason) for a pair not in it, or None.
         self._shown_pair: object = _NOTHING_SHOWN
+        self._history_in_file: EpochResult | None = None  # the last epoch of the history saved or opened
         # The latest inference asked for per view ("steps", "try"), None once the view was told why there
         # is none: only its reply is shown, not a slower one for the pair or text the user has left.
         self._asked: dict[str, InferenceRequest | None] = {"steps": None, "try": None}
@@ -616,6 +626,7 @@ class MainWindow(QMainWindow):
             return False
         self.task_editor.clear_history()  # shown for good: the old strings' edits no longer apply
         self._set_dirty(False)
+        self._history_in_file = self._history[-1] if self._history and path is not None else None
         return True
 
     def _show_project(self, project: Project, path: Path | None, strict: bool = True) -> None:
@@ -643,6 +654,7 @@ class MainWindow(QMainWindow):
             # The history's clipping, not the last run's: "clipping off" over a saved run clipped throughout.
             lambda: self.gradient_flow.set_clipping(project.train.clip_grad_norm),
             lambda: self.gradient_flow.add_results(self._history),
+            lambda: self._show_recording_hint(NO_WEIGHTS_IN_FILE if self._history else "", none_recorded=True),
             self.banner.hide,
             self._revalidate,
             self._update_status,
@@ -724,6 +736,8 @@ class MainWindow(QMainWindow):
         self._path = path
         self._add_recent(str(path.resolve()))
         self._set_dirty(False)
+        if not without:
+            self._history_in_file = self._history[-1] if self._history else None
         going_on = {RUNNING: "; training goes on…", PAUSED: "; paused"}.get(self.session.state, "")
         self.state_label.setText(f"Saved {path.name}{without}{going_on}")
         return True
@@ -751,6 +765,40 @@ class MainWindow(QMainWindow):
     def _refresh_title(self) -> None:
         name = self._path.name if self._path else (self._name or "untitled")
         self.setWindowTitle(f"{name}[*] — RNN Studio")
+
+    def _may_discard_history(self, doing: str) -> bool:
+        """True when the history shown may go: it is in the project's file, it trained in moments, or
+        the user says so (after saving it, if they choose and it can still be saved)."""
+        if not self._history or self._history[-1] is self._history_in_file:
+            return True
+        last = self._history[-1]
+        if last.elapsed < ASK_BEFORE_DISCARDING_SECONDS:
+            return True
+        shown = (
+            f"{doing} the {plural(len(self._history), 'epoch')} shown, which took "
+            f"{_format_duration(last.elapsed)} to train and are not saved in a file."
+        )
+        dropped = self.history_dropped_because()
+        if dropped is not None:  # a save would leave them out: only undoing the change keeps them
+            answer = QMessageBox.question(
+                self,
+                "Replace the run shown?",
+                f"{shown}\n\nA save would leave them out: {dropped}. To keep them, cancel, undo the "
+                "change (Ctrl+Z) and save.",
+                QMessageBox.Discard | QMessageBox.Cancel,
+                QMessageBox.Cancel,
+            )
+            return answer == QMessageBox.Discard
+        answer = QMessageBox.question(
+            self,
+            "Replace the run shown?",
+            f"{shown}\n\nSave the project first to keep them?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            QMessageBox.Save,
+        )
+        if answer == QMessageBox.Save:
+            return self.save() and self._history[-1] is self._history_in_file
+        return answer == QMessageBox.Discard
 
     def _confirm_discard(self) -> bool:
         """True when it is fine to drop the current project (saved, discarded, or nothing to lose)."""
@@ -1024,6 +1072,8 @@ class MainWindow(QMainWindow):
         if self._problems:
             return
         fresh = not self.session.can_continue(task, model, train)
+        if fresh and not self._may_discard_history("A fresh run replaces"):
+            return
         continuing = self._continues(task, model, train)  # before start(): it may take the new key
         # A fresh run empties the history and the views once its trainer is built: a run that
         # fails to start (no CUDA, out of memory) leaves the previous one shown and saveable.
@@ -1084,7 +1134,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_reset_triggered(self) -> None:
-        if self.session.is_active():
+        if self.session.is_active() or not self._may_discard_history("Reset weights discards"):
             return
         self.session.reset()
         self._history.clear()
@@ -1119,10 +1169,13 @@ class MainWindow(QMainWindow):
     def _show_recording(self, recording: str) -> None:
         """Tell the inside views how the run's weights are recorded (TrainerInfo.recording): a large
         model's few snapshots get a note, a huge model's none a message in the views' place."""
-        hint, never = RECORDING_HINTS.get(recording, ""), recording == NEVER
-        self.step_inspector.set_recording_hint(hint, none_recorded=never)
-        self.gradient_flow.set_recording_hint(hint, none_recorded=never)
-        self.try_it.set_recording_hint(hint if never else "")
+        self._show_recording_hint(RECORDING_HINTS.get(recording, ""), none_recorded=recording == NEVER)
+
+    def _show_recording_hint(self, hint: str, none_recorded: bool) -> None:
+        """Say why the inside views have few snapshots, or (``none_recorded``) none, in their place."""
+        self.step_inspector.set_recording_hint(hint, none_recorded=none_recorded)
+        self.gradient_flow.set_recording_hint(hint, none_recorded=none_recorded)
+        self.try_it.set_recording_hint(hint if none_recorded else "")
 
     @Slot(object)
     def _on_session_results(self, batch: ResultBatch) -> None:

@@ -343,7 +343,7 @@ class TryItView(QWidget):
 
     def set_recording_hint(self, text: str) -> None:
         """Why the trained weights cannot be recorded for this view ('' when they can): said in the
-        answer's place, and the label says "weights not recorded" rather than "no trained weights yet"."""
+        answer's place, and the label says "no weights kept" rather than "no trained weights yet"."""
         self._unrecorded = text
         self.grid.set_placeholder(text)
         self._update_labels()
@@ -371,7 +371,7 @@ class TryItView(QWidget):
         elif self._weights_epoch is not None:
             text = f"weights after epoch {self._weights_epoch}"
         else:
-            text = "weights not recorded" if self._unrecorded else "no trained weights yet"
+            text = "no weights kept" if self._unrecorded else "no trained weights yet"
         self.epoch_label.setText(text)
 
     def set_message(self, text: str) -> None:

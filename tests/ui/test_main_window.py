@@ -430,12 +430,12 @@ def test_inside_views_say_a_huge_model_is_not_recorded_instead_of_asking_to_trai
     assert flow.heat_note.text().startswith("A model this large is not recorded")
     assert flow.recording_hint.isHidden()  # said once, in the empty plot's place
     assert w.try_it.message().startswith("A model this large is not recorded")
-    assert w.try_it.epoch_label.text() == "weights not recorded"  # not "no trained weights yet"
+    assert w.try_it.epoch_label.text() == "no weights kept"  # not "no trained weights yet"
     w.show_view(w.try_it)
     with qtbot.waitSignal(w.try_it.text_submitted):
         w.try_it.set_text("hello")  # nothing to try it on, and the view says why
     assert w.try_it.message().startswith("A model this large is not recorded")
-    assert w.try_it.epoch_label.text() == "weights not recorded"
+    assert w.try_it.epoch_label.text() == "no weights kept"
     click(qtbot, w, "resetButton")  # back to the usual advice, and then a small model's views
     assert steps.message().startswith("Train (or Step once)")
     assert not flow.heat_note.text().startswith("A model this large")
@@ -1767,3 +1767,62 @@ def test_reset_weights_leaves_the_views_on_the_strings_of_the_next_run(qtbot, ma
     assert w.history() == []
     assert w.prediction_log.model().targets() == ["abcde"]
     assert w.film_strip.note() == "" and w.film_strip.target() == "abcde"
+
+
+def test_a_history_opened_from_a_file_says_its_weights_are_not_there(qtbot, make_window, tmp_path: Path) -> None:
+    """After reopening a trained project, Try it said "No trained weights yet" and Time steps showed
+    its placeholder beside a plot of 15 trained epochs."""
+    from rnnstudio.ui.main_window import NO_WEIGHTS_IN_FILE
+
+    w = make_window()
+    train_to_end(qtbot, w)
+    path = tmp_path / "run.rnnproj.json"
+    save_project(w.project(), path)
+    assert w.open_project(path) and len(w.history()) == 15
+    w.show_view(w.step_inspector)
+    qtbot.waitUntil(lambda: w.step_inspector.message() == NO_WEIGHTS_IN_FILE)
+    w.show_view(w.try_it)
+    w.try_it.set_text("hello")
+    qtbot.waitUntil(lambda: w.try_it.message() == NO_WEIGHTS_IN_FILE)
+    w.show_view(w.gradient_flow)
+    assert w.gradient_flow.heat_note.text() == NO_WEIGHTS_IN_FILE
+    # Trained again (the same seed: the same numbers), the views look inside.
+    train_to_end(qtbot, w)
+    qtbot.waitUntil(lambda: w.gradient_flow.displayed_epochs()[-1:] == [15])
+    assert w.gradient_flow.heat_note.text() == ""
+    w.show_view(w.try_it)
+    qtbot.waitUntil(lambda: w.try_it.displayed_prediction() == "ohlol")
+
+
+def test_discarding_an_unsaved_run_that_took_long_asks_first(qtbot, make_window, answer, monkeypatch, tmp_path) -> None:
+    """Reset weights, or Train from fresh weights after a settings change, threw away a long run
+    without a word."""
+    from rnnstudio.ui import main_window
+
+    w = make_window()
+    train_to_end(qtbot, w)
+    asked = answer["asked"]
+    w.act_reset.trigger()  # 15 epochs in a blink: trained again in as long, nothing to ask
+    assert answer["asked"] == asked and w.history() == []
+    train_to_end(qtbot, w)
+    monkeypatch.setattr(main_window, "ASK_BEFORE_DISCARDING_SECONDS", 0.0)  # as if it had taken an hour
+    answer["reply"] = QMessageBox.Cancel
+    w.act_reset.trigger()
+    assert answer["asked"] == asked + 1 and len(w.history()) == 15
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)
+    w.act_train.trigger()  # the settings changed: a fresh run would replace the history
+    assert answer["asked"] == asked + 2 and len(w.history()) == 15 and w.session.state == "idle"
+    w.act_undo.trigger()  # the settings the history was trained with: it can be saved
+    path = tmp_path / "long.rnnproj.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    answer["reply"] = QMessageBox.Save
+    w.act_reset.trigger()  # saved first, then reset
+    assert [r.epoch for r in load_project(path).history] == list(range(1, 16)) and w.history() == []
+    train_to_end(qtbot, w)
+    answer["reply"] = QMessageBox.Discard
+    w.act_reset.trigger()
+    assert answer["asked"] == asked + 4 and w.history() == []
+    # A history that is in the file goes without a question.
+    assert w.open_project(path) and len(w.history()) == 15
+    w.act_reset.trigger()
+    assert answer["asked"] == asked + 4 and w.history() == []
