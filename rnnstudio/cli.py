@@ -138,12 +138,12 @@ def project_from_args(args: argparse.Namespace) -> Project:
     if args.hidden is not _KEEP:
         model_changes["hidden_size"] = args.hidden
     train_changes = {f: getattr(args, a) for a, f in _TRAIN_ARGS.items() if getattr(args, a) is not None}
-    return replace(
-        project,
-        task=task,
-        model=replace(project.model, **model_changes),
-        train=replace(project.train, **train_changes),
+    from .core.presets import own_description
+
+    changed = replace(
+        project, task=task, model=replace(project.model, **model_changes), train=replace(project.train, **train_changes)
     )
+    return own_description(changed)  # --cell gru on a preset: its name no longer describes the network
 
 
 #: The flag that sets each configuration field, so a problem names what the user typed ("--layers", not "num layers").

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -56,3 +56,18 @@ def get_preset(preset_id: str) -> Preset:
         if p.id == preset_id:
             return p
     raise ProjectError(f"no preset {preset_id!r}; the presets are {', '.join(p.id for p in presets())}")
+
+
+def own_description(project: Project) -> Project:
+    """``project`` without a preset's name and description once its network is no longer that preset's.
+
+    A preset's name and description describe its model and loss ("Embedding + 2-layer RNN + Linear"):
+    other strings, epochs or a learning rate keep them true, a GRU or a summed loss does not. Names
+    that are not a preset's are the user's, and stay.
+    """
+    for p in presets():
+        if (project.name, project.description) == (p.name, p.description):
+            same = project.model == p.project.model
+            same = same and project.train.loss_reduction == p.project.train.loss_reduction
+            return project if same else replace(project, name="", description="")
+    return project

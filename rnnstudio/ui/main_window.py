@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core.config import NO_CUDA, ModelConfig, TrainConfig
 from ..core.describe import chance_loss, chance_steps
-from ..core.presets import DEFAULT_PRESET, get_preset, presets
+from ..core.presets import DEFAULT_PRESET, get_preset, own_description, presets
 from ..core.problems import Problem, plural
 from ..core.project_io import (
     Project,
@@ -571,7 +571,7 @@ class MainWindow(QMainWindow):
         """
         task, model, train = self.task(), self.model_config(), self.train_config()
         history = tuple(self._history) if history_key(task, model, train) == self._history_key else ()
-        return Project(task, model, train, history, self._name, self._description)
+        return own_description(Project(task, model, train, history, self._name, self._description))
 
     def history_dropped_because(self) -> str | None:
         """Why project() leaves out the window's history ("the strings changed since the run"), or None."""
@@ -763,7 +763,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _refresh_title(self) -> None:
-        name = self._path.name if self._path else (self._name or "untitled")
+        name = self._path.name if self._path else (self.project().name or "untitled")
         self.setWindowTitle(f"{name}[*] — RNN Studio")
 
     def _may_discard_history(self, doing: str) -> bool:
@@ -1022,6 +1022,7 @@ class MainWindow(QMainWindow):
         current = (task, model, train)
         shown = next((p.id for p in presets() if (p.project.task, p.project.model, p.project.train) == current), None)
         self.config_panel.set_current_preset(shown)
+        self._refresh_title()  # a preset's name names the window only while the network is the preset's
 
     @Slot(str)
     def _on_preset_chosen(self, preset_id: str) -> None:

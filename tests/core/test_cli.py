@@ -276,6 +276,15 @@ def test_double_dash_still_takes_one_file_at_most(capsys, monkeypatch) -> None:
     assert "give at most one project file" in capsys.readouterr().err
 
 
+def test_a_saved_project_keeps_a_preset_s_name_only_while_its_network_is_the_preset_s(tmp_path: Path, capsys) -> None:
+    base = ["train", "--preset", "rnn-embedding", "--epochs", "1", "--save-project"]
+    assert main([*base, str(tmp_path / "more.rnnproj.json"), "--lr", "0.01"]) == 0
+    assert load_project(tmp_path / "more.rnnproj.json").name == "Embedding + 2-layer RNN + Linear"
+    assert main([*base, str(tmp_path / "gru.rnnproj.json"), "--cell", "gru"]) == 0
+    saved = load_project(tmp_path / "gru.rnnproj.json")
+    assert (saved.name, saved.description, saved.model.cell) == ("", "", "gru")
+
+
 def test_presets_lists_the_three_ids(capsys) -> None:
     assert main(["presets"]) == 0
     out = capsys.readouterr().out

@@ -89,6 +89,25 @@ def test_saved_file_is_readable_utf8_json_with_a_schema_version(tmp_path: Path) 
     assert "My project 🙂" in text  # not \u-escaped: people can read and diff their projects
 
 
+def test_a_preset_s_name_and_description_go_once_its_network_is_another() -> None:
+    # A GRU on 256 reversal pairs, saved, still read "Embedding + 2-layer RNN + Linear" and "The
+    # notebook's third program: ... a 2-layer RNN with hidden size 8".
+    from rnnstudio.core.presets import own_description
+
+    p = get_preset("rnn-embedding").project
+    other_task = replace(p, task=Task.of([("abc", "cba")]), train=replace(p.train, epochs=300, lr=0.01, seed=7))
+    assert own_description(other_task) == other_task  # the same network on other strings: still its name
+    for changed in (
+        replace(p, model=replace(p.model, cell="gru")),
+        replace(p, model=replace(p.model, hidden_size=16)),
+        replace(p, train=replace(p.train, loss_reduction="sum")),
+    ):
+        assert (own_description(changed).name, own_description(changed).description) == ("", "")
+        assert own_description(changed).model == changed.model
+    mine = replace(p, name="my GRU", description="reversal", model=replace(p.model, cell="gru"))
+    assert own_description(mine) == mine  # the user's own name stays whatever the network
+
+
 def test_presets_round_trip_through_a_file(tmp_path: Path) -> None:
     project = get_preset("rnn-embedding").project
     save_project(project, tmp_path / "preset.json")

@@ -923,6 +923,8 @@ def test_a_project_opens_and_saves_as_with_its_values_and_history_unchanged(
         model=replace(base.model, **model_changes),
         train=replace(base.train, **train_changes),
         history=tuple(epoch_results(10)),
+        name="my project",  # the user's: a preset's name would go with its network (own_description)
+        description="",
     )
     opened, saved = tmp_path / "opened.rnnproj.json", tmp_path / "saved.rnnproj.json"
     save_project(project, opened)
@@ -1826,3 +1828,17 @@ def test_discarding_an_unsaved_run_that_took_long_asks_first(qtbot, make_window,
     assert w.open_project(path) and len(w.history()) == 15
     w.act_reset.trigger()
     assert answer["asked"] == asked + 4 and w.history() == []
+
+
+def test_the_title_and_a_saved_file_name_a_preset_only_while_its_network_is_the_preset_s(qtbot, make_window) -> None:
+    """Edited into a GRU, the default preset's project kept its name in the title and its description
+    ("a 2-layer RNN with hidden size 8") in the saved file."""
+    w = make_window()
+    assert w.windowTitle().startswith("Embedding + 2-layer RNN + Linear")
+    cell = child(w, QComboBox, "cellCombo")
+    cell.setCurrentIndex(cell.findData("gru"))
+    qtbot.waitUntil(lambda: w.windowTitle().startswith("untitled"))
+    assert (w.project().name, w.project().description) == ("", "")
+    w.act_undo.trigger()
+    qtbot.waitUntil(lambda: w.windowTitle().startswith("Embedding + 2-layer RNN + Linear"))
+    assert w.project().description.startswith("The notebook's third program")
