@@ -28,8 +28,16 @@ class UsageError(Exception):
     """Bad arguments or data: one line on stderr, exit status 2."""
 
 
+#: The options that take a string, which may itself start with '-'.
+_STRING_OPTIONS = ("--input", "--target", "--vocab")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
+        for option in _STRING_OPTIONS:
+            if message == f"argument {option}: expected one argument":
+                # "--input -ab": argparse took "-ab" for an option, and says only that a value is missing.
+                message += f" (a string that starts with '-' goes after '=': {option}=-ab)"
         raise UsageError(message)
 
 
@@ -60,9 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     src = t.add_mutually_exclusive_group()
     src.add_argument("--preset", metavar="ID", help="start from a preset (default: rnn-embedding)")
     src.add_argument("--project", metavar="FILE", help="start from a saved project")
-    t.add_argument("--input", action="append", metavar="S", help="an input string (repeat for more pairs)")
-    t.add_argument("--target", action="append", metavar="T", help="its target, as long as the input")
-    t.add_argument("--vocab", metavar="CHARS", help="an explicit vocabulary, in index order (default: derived)")
+    t.add_argument(
+        "--input",
+        action="append",
+        metavar="S",
+        help="an input string (repeat for more pairs); one that starts with '-' goes after '=': --input=-ab",
+    )
+    t.add_argument("--target", action="append", metavar="T", help="its target, as long as the input (--target=-ba)")
+    t.add_argument(
+        "--vocab", metavar="CHARS", help="an explicit vocabulary, in index order (default: derived; --vocab=-ab)"
+    )
     t.add_argument("--seed", type=int)
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float, help="learning rate")

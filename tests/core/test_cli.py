@@ -174,6 +174,7 @@ BAD_ARGUMENTS = [
     (["train", "--lr", "fast"], "--lr: invalid float value: 'fast'"),
     (["train", "--input", "hello"], "--input given 1 time(s) but --target 0"),
     (["train", "--target", "ohlol"], "--input given 0 time(s) but --target 1"),
+    (["train", "--input", "-ab", "--target", "ba"], "goes after '=': --input=-ab"),  # said only a value was missing
     (["train", "--project", "/nonexistent/dir/project.json"], "/nonexistent/dir/project.json does not exist"),
     (["train", "--project", str(DATA / "project_corrupt.json")], "is corrupt"),
     (["train", "--project", str(DATA / "project_newer.json")], "newer RNN Studio"),
@@ -291,6 +292,11 @@ def test_presets_lists_the_three_ids(capsys) -> None:
     ids = [line.split(":")[0].split(" ")[0] for line in out.splitlines() if not line.startswith(" ")]
     assert ids == ["rnncell-onehot", "rnn-onehot", "rnn-embedding"]
     assert "rnn-embedding (default):" in out
+
+
+def test_a_string_that_starts_with_a_dash_is_given_after_an_equals_sign(capsys) -> None:
+    assert main(["train", "--input=-ab", "--target=b-a", "--vocab=-ab", "--epochs", "1"]) == 0
+    assert "Epoch [1/1]" in capsys.readouterr().out
 
 
 def test_pairs_and_options_from_the_command_line(capsys) -> None:
