@@ -13,9 +13,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+def relayout_later(widget: QWidget) -> None:
+    """Ask the layouts above ``widget`` to size it again, once the layout pass now running is over.
+
+    A size constraint set in a resizeEvent (a wrapped label's height for its new width) falls inside
+    the parent layout's pass, which then drops the request: the panel kept the old height, and the
+    text overlapped what lay below until something else relaid it out.
+    """
+
+    def again() -> None:
+        # Every layout up to the window: a layout left dirty by the dropped request stops an ordinary
+        # updateGeometry() from reaching the ones above it.
+        w: QWidget | None = widget
+        while w is not None:
+            if w.layout() is not None:
+                w.layout().invalidate()
+            w = w.parentWidget()
+
+    QTimer.singleShot(0, widget, again)
 
 
 def fix_label_size(label: QLabel, template: str) -> None:

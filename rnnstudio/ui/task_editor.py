@@ -7,7 +7,17 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -31,6 +41,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QScrollArea,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -50,8 +61,11 @@ from rnnstudio.core.vocab import Vocabulary
 
 from . import style
 from .encoding_preview import EncodingPreview
+from .steady import relayout_later
 from .vocab_strip import GREY, RED, VocabStrip, WrapLabel, display_char, monospace_font
 
+#: Lines of the encoding preview shown before it scrolls (the default preset's takes 7).
+PREVIEW_LINES = 9
 _FIELDS = ("input", "target")
 _OOV_BG = style.WRONG_FILL
 _OOV_FG = "#82071e"
@@ -315,6 +329,48 @@ class _StringDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+class _PreviewScroll(QScrollArea):
+    """Holds the encoding preview at its whole height up to PREVIEW_LINES lines, then scrolls.
+
+    A 95-character vocabulary and 30-step pairs made the preview 18 lines tall, and the pairs table
+    above it, the column's one stretching part, was left 4 rows at 1280 x 800.
+    """
+
+    def __init__(self, preview: QWidget) -> None:
+        super().__init__()
+        self.setWidget(preview)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # its lines wrap
+        preview.installEventFilter(self)
+        self._width = -1
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # other text: another height to ask for
+            self.updateGeometry()
+        return False
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != self._width:  # the lines wrap anew: another height to ask for
+            self._width = event.size().width()
+            relayout_later(self)
+
+    def _line(self) -> int:
+        return self.fontMetrics().lineSpacing()
+
+    def sizeHint(self) -> QSize:
+        preview = self.widget()
+        width = self.viewport().width() if self.isVisible() else preview.sizeHint().width()
+        height = preview.heightForWidth(width) if preview.hasHeightForWidth() else -1
+        if height < 0:
+            height = preview.sizeHint().height()
+        return QSize(preview.sizeHint().width(), min(height, PREVIEW_LINES * self._line()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, min(self.sizeHint().height(), 3 * self._line()))
+
+
 class TaskEditor(QWidget):
     """Edits the task: its pairs, the selected pair's input and target, and the vocabulary; every edit is undoable.
 
@@ -525,9 +581,10 @@ class TaskEditor(QWidget):
     def _build_encoding_box(self) -> QGroupBox:
         box = QGroupBox("Encoding")
         self.encoding_preview = EncodingPreview()
+        self.encoding_scroll = _PreviewScroll(self.encoding_preview)
         layout = QVBoxLayout(box)
         layout.setContentsMargins(6, 4, 6, 6)
-        layout.addWidget(self.encoding_preview)
+        layout.addWidget(self.encoding_scroll)
         return box
 
     # ----- public API -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from rnnstudio.core.project_io import MAX_OPEN_VOCAB
 from rnnstudio.core.vocab import MAX_VOCAB
 
 from . import style
+from .steady import relayout_later
 
 RED = style.ERROR
 GREY = style.MUTED
@@ -96,6 +97,7 @@ class WrapLabel(QLabel):
             h = self.heightForWidth(self.width())
         if h >= 0 and h != self.minimumHeight():
             self.setMinimumHeight(h)
+            relayout_later(self)  # from a resize, inside the layout pass: the request would be dropped
 
 
 class NoteLabel(QLabel):
@@ -366,6 +368,9 @@ class VocabStrip(QWidget):
         # As many rows as the chips wrap into, at most three, then scroll: a 512-character
         # vocabulary must not eat the panel, and a 4-character one must not leave a hole.
         self.chips.setFixedHeight(self._chip_rows_height(self._chip_rows(most=3)))
+        # The strip asks for its new height once the layout pass that resized the chips is over: asked
+        # within it, the panel kept the old height and the chips ran over the Encoding box below.
+        relayout_later(self)
 
     def _chip_rows(self, most: int) -> int:
         """How many rows the chips wrap into at the list's current width, wrapped as QListView wraps
