@@ -51,11 +51,13 @@ def default_cuda_available() -> bool:
 #: Share of a run's time the worker may spend taking probes (weights + gradient flow) for the views.
 PROBE_BUDGET = 0.05
 #: A run of at most this many epochs, of a model whose weights take at most DENSE_MAX_BYTES, is probed
-#: after every epoch: the notebook's 15-epoch programs are seen epoch by epoch in Time steps and Gradient
-#: flow. A probe takes about as long as an epoch, so such a run takes at most about twice as long (a
-#: fraction of a second); a longer run is probed at the window's update rate within PROBE_BUDGET.
+#: after every epoch when its probes would take at most DENSE_SECONDS in all (from the last probe's
+#: time): the notebook's 15-epoch programs are seen epoch by epoch in Time steps and Gradient flow. A
+#: probe takes one to a few epochs' time (more on long strings: it steps the network by hand), so a
+#: longer or slower run is probed at the window's update rate within PROBE_BUDGET instead.
 DENSE_RUN_EPOCHS = 100
 DENSE_MAX_BYTES = 2**20
+DENSE_SECONDS = 0.5
 
 
 def default_warm_up() -> None:
@@ -131,6 +133,7 @@ class TrainingWorker(QObject):
         self._probed_epoch: int | None = None  # the epoch of the last probe sent
         self._snapshot_bytes = 0  # of the current trainer's weights
         self._dense = False  # this run is probed after every epoch (DENSE_RUN_EPOCHS)
+        self._last_probe_seconds: float | None = None  # how long the last probe took
         self._probes: list[WeightSnapshot] = []  # taken since the last batch
 
     @Slot(object)
@@ -157,10 +160,13 @@ class TrainingWorker(QObject):
                     self.batch_ready.emit(ResultBatch((), (initial,)))
             elif hasattr(self._trainer, "threads"):  # continuing: the threads may have changed since
                 self._trainer.threads = request.train.resolved_threads()
+            probe = self._last_probe_seconds
             self._dense = (
                 request.epochs <= DENSE_RUN_EPOCHS
                 and self._recording() == EVERY
                 and self._snapshot_bytes <= DENSE_MAX_BYTES
+                and probe is not None
+                and probe * request.epochs <= DENSE_SECONDS
             )
             control.on_block = self._on_block
             for result in self._trainer.epochs(control, request.epochs):
@@ -242,7 +248,8 @@ class TrainingWorker(QObject):
             log.exception("probe failed")
             return None
         finally:
-            self._probe_time += time.perf_counter() - start
+            self._last_probe_seconds = time.perf_counter() - start
+            self._probe_time += self._last_probe_seconds
         self._probed_epoch = snapshot.epoch
         return snapshot
 
