@@ -9,7 +9,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFontDatabase, QTextOption
-from PySide6.QtWidgets import QComboBox, QGraphicsTextItem, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QComboBox,
+    QGraphicsTextItem,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.results import EpochResult, WeightSnapshot
 from . import style
@@ -180,6 +189,7 @@ class GradientFlowView(QWidget):
         self.status_row.setObjectName("gradStatusRow")
         status = QHBoxLayout(self.status_row)
         status.setContentsMargins(0, 0, 0, 0)
+        self._status = status
         status.addWidget(self.clip_label)
         status.addSpacing(10)
         status.addWidget(self.non_finite_label)
@@ -716,6 +726,12 @@ class GradientFlowView(QWidget):
             + margins.right()
         )
         own_row = self.width() < one_row
+        # On its own row, the read-out goes under a clipping count too long to leave it its room.
+        margins_lr = margins.left() + margins.right()
+        stacked = own_row and self.width() - margins_lr < status
+        direction = QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight
+        if self._status.direction() != direction:
+            self._status.setDirection(direction)
         if own_row == self.status_on_own_row():
             return
         if own_row:

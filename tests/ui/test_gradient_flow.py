@@ -350,3 +350,9 @@ def test_a_narrow_tab_puts_the_status_under_the_title_instead_of_scrolling_sidew
     qtbot.waitUntil(view.status_on_own_row)
     qtbot.waitUntil(lambda: view.width() <= area.viewport().width())
     assert "123,456" in view.clip_label.text()
+    # In the 1280 px window's tab, the read-out then goes under the count: it kept 208 px of 303 beside it.
+    area.resize(480, 300)
+    view.graphics.scene().sigMouseMoved.emit(scene_pos)
+    qtbot.waitUntil(lambda: readout.width() >= readout.fontMetrics().horizontalAdvance(readout.text()))
+    assert readout.geometry().top() >= view.clip_label.geometry().bottom()
+    assert not area.horizontalScrollBar().isVisible()
