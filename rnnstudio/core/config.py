@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .problems import Problem, ValidationError, shown
@@ -78,6 +78,16 @@ class ModelConfig:
     def uses_dropout(self) -> bool:
         """Whether dropout applies: it acts between stacked layers."""
         return self.cell != "rnncell" and self.num_layers > 1
+
+    def in_effect(self) -> ModelConfig:
+        """This configuration with the options that do not apply at their defaults: the network it builds."""
+        default = ModelConfig()
+        return replace(
+            self,
+            embedding_size=self.embedding_size if self.encoding == "embedding" else default.embedding_size,
+            nonlinearity=self.nonlinearity if self.uses_nonlinearity() else default.nonlinearity,
+            dropout=self.dropout if self.uses_dropout() else default.dropout,
+        )
 
     def problems(self, vocab_size: int | None = None) -> list[Problem]:
         """Every invalid value or combination, each saying what to change."""

@@ -67,7 +67,7 @@ def own_description(project: Project) -> Project:
     """
     for p in presets():
         if (project.name, project.description) == (p.name, p.description):
-            same = project.model == p.project.model
+            same = project.model.in_effect() == p.project.model.in_effect()  # not options it ignores
             same = same and project.train.loss_reduction == p.project.train.loss_reduction
             return project if same else replace(project, name="", description="")
     return project

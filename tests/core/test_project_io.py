@@ -104,6 +104,9 @@ def test_a_preset_s_name_and_description_go_once_its_network_is_another() -> Non
     ):
         assert (own_description(changed).name, own_description(changed).description) == ("", "")
         assert own_description(changed).model == changed.model
+    onehot = get_preset("rnn-onehot").project  # an option the network does not use changes nothing
+    ignored = replace(onehot, model=replace(onehot.model, embedding_size=5, dropout=0.3))
+    assert own_description(ignored).name == onehot.name
     mine = replace(p, name="my GRU", description="reversal", model=replace(p.model, cell="gru"))
     assert own_description(mine) == mine  # the user's own name stays whatever the network
 
