@@ -122,7 +122,7 @@ RECORDING_HINTS = {
 #: What the inside views say over a history opened from a file: the file has no weights to look inside.
 NO_WEIGHTS_IN_FILE = (
     "A project file keeps the run's losses and predictions, not its weights: press Train (F5) to train "
-    "again and look inside (the same settings and seed give the same run)."
+    "from fresh weights and look inside."
 )
 #: Training time (seconds) from which discarding an unsaved history asks first: a shorter run is
 #: trained again in moments (the same settings and seed give the same numbers).
@@ -736,8 +736,8 @@ class MainWindow(QMainWindow):
         self._path = path
         self._add_recent(str(path.resolve()))
         self._set_dirty(False)
-        if not without:
-            self._history_in_file = self._history[-1] if self._history else None
+        # What the file now holds: this history, or (left out) none of it.
+        self._history_in_file = self._history[-1] if self._history and not without else None
         going_on = {RUNNING: "; training goes on…", PAUSED: "; paused"}.get(self.session.state, "")
         self.state_label.setText(f"Saved {path.name}{without}{going_on}")
         return True
@@ -763,20 +763,26 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _refresh_title(self) -> None:
-        name = self._path.name if self._path else (self.project().name or "untitled")
+        task, model, train = self.task(), self.model_config(), self.train_config()
+        preset_name = own_description(Project(task, model, train, (), self._name, self._description)).name
+        name = self._path.name if self._path else (preset_name or "untitled")
         self.setWindowTitle(f"{name}[*] — RNN Studio")
 
     def _may_discard_history(self, doing: str) -> bool:
         """True when the history shown may go: it is in the project's file, it trained in moments, or
         the user says so (after saving it, if they choose and it can still be saved)."""
-        if not self._history or self._history[-1] is self._history_in_file:
+        history, in_file = self._history, self._history_in_file
+        saved = next((i + 1 for i in range(len(history) - 1, -1, -1) if history[i] is in_file), 0)
+        unsaved = self._history[saved:]  # trained since the file was saved (a run continued after it)
+        if not unsaved:
             return True
-        last = self._history[-1]
-        if last.elapsed < ASK_BEFORE_DISCARDING_SECONDS:
+        took = unsaved[-1].elapsed - (self._history[saved - 1].elapsed if saved else 0.0)
+        if took < ASK_BEFORE_DISCARDING_SECONDS:
             return True
         shown = (
-            f"{doing} the {plural(len(self._history), 'epoch')} shown, which took "
-            f"{_format_duration(last.elapsed)} to train and are not saved in a file."
+            f"{doing} the {plural(len(self._history), 'epoch')} shown; "
+            f"{'the last ' if saved else ''}{plural(len(unsaved), 'epoch')}, which took "
+            f"{_format_duration(took)} to train, are not saved in a file."
         )
         dropped = self.history_dropped_because()
         if dropped is not None:  # a save would leave them out: only undoing the change keeps them
@@ -1139,6 +1145,7 @@ class MainWindow(QMainWindow):
             return
         self.session.reset()
         self._history.clear()
+        self.gradient_flow.set_clipping(self.train_config().clip_grad_norm)  # the next run's, no old run's
         # No run left to show: the views show the strings the next run trains on, as before any run
         # (the old run's targets headed the log, and the film strip said the pair was "edited since the run").
         self._start_fresh_views(self.task(), None)

@@ -1878,3 +1878,39 @@ def test_a_long_encoding_scrolls_in_its_box_and_the_pairs_table_keeps_its_rows(q
     preview = editor.encoding_preview
     assert preview.height() > scroll.viewport().height()  # the rest of the preview scrolls
     assert scroll.verticalScrollBar().isVisible()
+
+
+def test_the_discard_question_counts_what_is_not_in_the_file(qtbot, make_window, monkeypatch, tmp_path) -> None:
+    """A Ctrl+S that left the history out (the settings had changed) still counted as keeping it, so
+    Reset threw the run away without a question; and after a save and 15 more epochs, the question
+    said all 30 were unsaved."""
+    from rnnstudio.ui import main_window
+
+    monkeypatch.setattr(main_window, "ASK_BEFORE_DISCARDING_SECONDS", 0.0)
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Cancel)
+    path = tmp_path / "run.rnnproj.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    w = make_window()
+    train_to_end(qtbot, w)
+    assert w.save_as()
+    train_to_end(qtbot, w)  # Continue: 15 more epochs, not in the file
+    w.act_reset.trigger()
+    assert len(asked) == 1 and "30 epochs shown; the last 15 epochs" in asked[0] and len(w.history()) == 30
+    child(w, QDoubleSpinBox, "lrSpin").setValue(0.01)
+    assert w.save()  # the settings changed since the run: saved without its history
+    assert load_project(path).history == ()
+    w.act_reset.trigger()
+    assert len(asked) == 2 and "the 30 epochs shown; 30 epochs, which took" in asked[1]
+    assert len(w.history()) == 30  # cancelled: still there
+
+
+def test_reset_weights_shows_the_next_runs_clipping_not_the_old_runs(qtbot, make_window) -> None:
+    w = make_window()
+    p = get_preset("rnn-embedding").project
+    w.set_project(replace(p, train=replace(p.train, clip_grad_norm=0.01, epochs=3)))
+    train_to_end(qtbot, w)
+    assert w.gradient_flow.clip_label.text().startswith("clipping at 0.01")
+    child(w, QDoubleSpinBox, "clipSpin").setValue(0.0)  # off, for the next run
+    w.act_reset.trigger()
+    assert w.gradient_flow.clip_label.text() == "clipping off"
