@@ -126,6 +126,7 @@ class EncodingPreview(QWidget):
         layout.setSpacing(1)
         for label in (self.idx2char_label, self.x_label, self.y_label, self.batch_label, self.shape_label):
             layout.addWidget(label)
+        layout.addStretch(1)  # a box taller than the lines (its scroll area fills it): room under them
         self._refresh()
 
     def set_data(self, task: Task, selected: int) -> None:

@@ -64,8 +64,8 @@ from .encoding_preview import EncodingPreview
 from .steady import relayout_later
 from .vocab_strip import GREY, RED, VocabStrip, WrapLabel, display_char, monospace_font
 
-#: Lines of the encoding preview shown before it scrolls (the default preset's takes 7).
-PREVIEW_LINES = 9
+#: Lines of the encoding preview shown before it scrolls (the default preset's takes 7, two pairs 10).
+PREVIEW_LINES = 12
 _FIELDS = ("input", "target")
 _OOV_BG = style.WRONG_FILL
 _OOV_FG = "#82071e"
