@@ -12,6 +12,7 @@ widget whose minimum and maximum sizes are equal, or whose parent has no layout.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
@@ -25,17 +26,26 @@ def relayout_later(widget: QWidget) -> None:
     the parent layout's pass, which then drops the request: the panel kept the old height, and the
     text overlapped what lay below until something else relaid it out.
     """
+    timer = getattr(widget, "_relayout_timer", None)
+    if timer is None:
+        # A zero-time timer of the widget's own: it goes with the widget, so it never fires for a
+        # widget already deleted, and it holds its slot itself.
+        timer = QTimer(widget)
+        timer.setSingleShot(True)
+        timer.setInterval(0)
+        timer.timeout.connect(partial(_relayout, widget))
+        widget._relayout_timer = timer
+    timer.start()
 
-    def again() -> None:
-        # Every layout up to the window: a layout left dirty by the dropped request stops an ordinary
-        # updateGeometry() from reaching the ones above it.
-        w: QWidget | None = widget
-        while w is not None:
-            if w.layout() is not None:
-                w.layout().invalidate()
-            w = w.parentWidget()
 
-    QTimer.singleShot(0, widget, again)
+def _relayout(widget: QWidget) -> None:
+    # Every layout up to the window: a layout left dirty by the dropped request stops an ordinary
+    # updateGeometry() from reaching the ones above it.
+    w: QWidget | None = widget
+    while w is not None:
+        if w.layout() is not None:
+            w.layout().invalidate()
+        w = w.parentWidget()
 
 
 def fix_label_size(label: QLabel, template: str) -> None:
