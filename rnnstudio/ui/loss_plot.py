@@ -222,6 +222,14 @@ class LossPlot(pg.PlotWidget):
         self._legend.addItem(self._loss_curve, "loss (left axis)")
         self._legend.addItem(self._accuracy_curve, "accuracy (right axis)")
 
+        # A log axis has no place for a loss of 0: the curve stops there, and this says so.
+        self._zero_note = pg.LabelItem("", color=CHANCE_COLOUR, size="9pt")
+        self._zero_note.setParentItem(item.vb)
+        # Bottom right: where a loss of 0 would be, below a learned run's accuracy and clear of its start.
+        self._zero_note.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-8, -6))
+        self._zero_note.hide()
+        self._first_zero: int | None = None  # the first epoch whose loss is 0 (or below), if any
+
         # The view follows the data in steps ("nice" bounds that change O(log n) times a run)
         # rather than pyqtgraph's continuous auto-range, which would regenerate the axes' ticks
         # on every update. A zoom or pan by the user stops following; follow_data() resumes.
@@ -267,11 +275,17 @@ class LossPlot(pg.PlotWidget):
         self._losses[self._n : end] = losses
         self._accuracies[self._n : end] = accuracies
         self._n = end
+        if self._first_zero is None:
+            zeros = np.flatnonzero(losses <= 0)
+            if zeros.size:
+                self._first_zero = int(epochs[zeros[0]])
+                self._update_zero_note()
         self._push()
 
     def set_history(self, results: Sequence[EpochResult]) -> None:
         """Replace everything shown by ``results``."""
         self._n = 0
+        self._forget_zero()
         self._hover_index = None
         self._hover_line.hide()
         if results:
@@ -282,6 +296,7 @@ class LossPlot(pg.PlotWidget):
     def clear(self) -> None:
         """Forget every epoch (the curves stay, empty)."""
         self._n = 0
+        self._forget_zero()
         self._hover_index = None
         self._hover_line.hide()
         self._push()
@@ -388,10 +403,25 @@ class LossPlot(pg.PlotWidget):
         self._chance_line.setPos(np.log10(value) if self.log_scale() else value)
         self._chance_line.show()
 
+    def zero_note(self) -> str:
+        """What the plot says of losses a log axis cannot show ('' when nothing)."""
+        return self._zero_note.text if self._zero_note.isVisible() else ""
+
+    def _forget_zero(self) -> None:
+        self._first_zero = None
+        self._update_zero_note()
+
+    def _update_zero_note(self) -> None:
+        shown = self._first_zero is not None and self.log_scale()
+        if shown:
+            self._zero_note.setText(f"a loss of 0 (first at epoch {self._first_zero:,}) is not drawn on a log scale")
+        self._zero_note.setVisible(shown)
+
     @Slot(bool)
     def _on_log_check_toggled(self, on: bool) -> None:
         # PlotItem.updateLogMode puts every axis in log mode; accuracy stays linear.
         self.plotItem.getAxis("right").setLogMode(False, False)
+        self._update_zero_note()
         self._place_chance_line()
         self._shown_range = None
         self._follow()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -414,6 +415,26 @@ def test_an_accuracy_short_of_all_or_above_none_never_reads_100_or_0_percent(pan
     log.set_targets(["x"])
     log.append(results)
     assert [log.data(log.index(row, ACCURACY_COLUMN)) for row in range(3)] == ["<0.1%", ">99.9%", "100.0%"]
+
+
+def test_a_loss_of_0_on_a_log_scale_is_named_not_left_out_silently(panel, qtbot):
+    # A 20,000-epoch LSTM reached a loss of exactly 0.0: on the log scale its curve simply stopped.
+    plot = panel.plot
+    results = make_results(1, 30)
+    results[20:] = [replace(r, loss=0.0) for r in results[20:]]
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.append(results[:10])
+    plot.set_log_scale(True)
+    assert plot.zero_note() == ""  # nothing it cannot draw yet
+    panel.append(results[10:])
+    assert plot.zero_note() == "a loss of 0 (first at epoch 21) is not drawn on a log scale"
+    plot.set_log_scale(False)
+    assert plot.zero_note() == ""  # a linear axis draws it
+    plot.set_log_scale(True)
+    assert "epoch 21" in plot.zero_note()
+    panel.set_history(make_results(1, 5))
+    assert plot.zero_note() == ""
 
 
 def shown_panel(qtbot, width: int, height: int) -> LossPanel:
