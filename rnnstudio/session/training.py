@@ -132,7 +132,6 @@ class TrainingWorker(QObject):
         self._probe_time = 0.0
         self._probed_epoch: int | None = None  # the epoch of the last probe sent
         self._snapshot_bytes = 0  # of the current trainer's weights
-        self._dense = False  # this run is probed after every epoch (DENSE_RUN_EPOCHS)
         self._last_probe_seconds: float | None = None  # how long the last probe took
         self._probes: list[WeightSnapshot] = []  # taken since the last batch
 
@@ -161,7 +160,7 @@ class TrainingWorker(QObject):
             elif hasattr(self._trainer, "threads"):  # continuing: the threads may have changed since
                 self._trainer.threads = request.train.resolved_threads()
             probe = self._last_probe_seconds
-            self._dense = (
+            dense = (  # probed after every epoch (DENSE_RUN_EPOCHS)
                 request.epochs <= DENSE_RUN_EPOCHS
                 and self._recording() == EVERY
                 and self._snapshot_bytes <= DENSE_MAX_BYTES
@@ -170,11 +169,11 @@ class TrainingWorker(QObject):
             )
             control.on_block = self._on_block
             for result in self._trainer.epochs(control, request.epochs):
-                if self._dense:
+                if dense:
                     self._keep(self._probe(force=True))
                 batch = self._coalescer.add(result)
                 if batch:
-                    if not self._dense:
+                    if not dense:
                         self._keep(self._probe())
                     self.batch_ready.emit(ResultBatch(tuple(batch), self._taken()))
             outcome = self._trainer.outcome

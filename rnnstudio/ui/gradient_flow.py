@@ -43,6 +43,8 @@ MAX_SNAPSHOTS = 400
 _BOTTOM_AXIS_HEIGHT = 38
 _TOP_AXIS_HEIGHT = 22
 _CLIP_WIDTH = 46
+#: Between the title, the layer box and the status parts; _arrange_bar counts on it.
+_BAR_SPACING = 10
 
 
 def format_norm(value: float) -> str:
@@ -179,9 +181,9 @@ class GradientFlowView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
         bar.addWidget(self.title_label)
-        bar.addSpacing(10)
+        bar.addSpacing(_BAR_SPACING)
         bar.addWidget(self.layer_combo)
-        bar.addSpacing(10)
+        bar.addSpacing(_BAR_SPACING)
         # The clipping count, the NaN key and the hover read-out: beside the title when the row has room
         # for all of them, on a row of their own under it when not (a 1280 px window's tab is ~480 px:
         # in one row the page scrolled sideways and the read-out had no room to be read).
@@ -191,7 +193,7 @@ class GradientFlowView(QWidget):
         status.setContentsMargins(0, 0, 0, 0)
         self._status = status
         status.addWidget(self.clip_label)
-        status.addSpacing(10)
+        status.addSpacing(_BAR_SPACING)
         status.addWidget(self.non_finite_label)
         status.addWidget(self.readout_label, 1)
         bar.addWidget(self.status_row, 1)
@@ -712,7 +714,7 @@ class GradientFlowView(QWidget):
 
     def _arrange_bar(self) -> None:
         """One row when the title, the status and a read-out's room fit the view's width, else two."""
-        spacing = 10
+        spacing = _BAR_SPACING  # as the bar and the status row are laid out
         status = self.clip_label.sizeHint().width() + spacing + self._readout_room
         if not self.non_finite_label.isHidden():
             status += self.non_finite_label.sizeHint().width()

@@ -773,14 +773,14 @@ class MainWindow(QMainWindow):
         the user says so (after saving it, if they choose and it can still be saved)."""
         history, in_file = self._history, self._history_in_file
         saved = next((i + 1 for i in range(len(history) - 1, -1, -1) if history[i] is in_file), 0)
-        unsaved = self._history[saved:]  # trained since the file was saved (a run continued after it)
+        unsaved = history[saved:]  # trained since the file was saved (a run continued after it)
         if not unsaved:
             return True
-        took = unsaved[-1].elapsed - (self._history[saved - 1].elapsed if saved else 0.0)
+        took = unsaved[-1].elapsed - (history[saved - 1].elapsed if saved else 0.0)
         if took < ASK_BEFORE_DISCARDING_SECONDS:
             return True
         shown = (
-            f"{doing} the {plural(len(self._history), 'epoch')} shown; "
+            f"{doing} the {plural(len(history), 'epoch')} shown; "
             f"{'the last ' if saved else ''}{plural(len(unsaved), 'epoch')}, which took "
             f"{_format_duration(took)} to train, are not saved in a file."
         )

@@ -343,7 +343,6 @@ class _PreviewScroll(QScrollArea):
         self.setFrameShape(QScrollArea.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # its lines wrap
         preview.installEventFilter(self)
-        self._width = -1
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:  # other text: another height to ask for
@@ -352,8 +351,7 @@ class _PreviewScroll(QScrollArea):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if event.size().width() != self._width:  # the lines wrap anew: another height to ask for
-            self._width = event.size().width()
+        if event.size().width() != event.oldSize().width():  # the lines wrap anew: another height to ask for
             relayout_later(self)
 
     def _line(self) -> int:
